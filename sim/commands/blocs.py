@@ -1,0 +1,137 @@
+"""`sim blocs`: bloc structure by the landscape theory of aggregation (Axelrod and Bennett 1993).
+
+Reads a table of actor sizes and pairwise propensities (CSV or TOML, see `sim.landscape`
+and docs/landscape.md), searches every two-bloc configuration and prints the optimum and the
+other stable configurations with their energies and basins of attraction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from sim import landscape
+from sim.errors import SimInputError
+
+Table = tuple[tuple[str, ...], np.ndarray, np.ndarray]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``blocs`` subcommand."""
+    parser = subparsers.add_parser(
+        "blocs",
+        help="bloc structure by landscape theory (Axelrod and Bennett 1993)",
+        description="Find the two-bloc configuration of least frustration and the other "
+        "stable configurations, with their basins of attraction, by exhaustive search.",
+    )
+    parser.add_argument(
+        "input", metavar="INPUT", help="a CSV or TOML table of sizes and propensities"
+    )
+    parser.add_argument("--figure", metavar="PATH", help="write the energy landscape figure here")
+    parser.add_argument(
+        "--normalise", action="store_true", help="rescale sizes to sum to 1 (blocs do not change)"
+    )
+    parser.add_argument(
+        "--month",
+        type=int,
+        metavar="M",
+        help="reserved for scenario input: the month whose alignment to analyse",
+    )
+    parser.set_defaults(func=run)
+
+
+def _is_scenario(path: Path) -> bool:
+    """Tell whether ``path`` is a scenario: TOML with ``[scenario]`` and ``[actors.<id>]``."""
+    if path.suffix.lower() != ".toml" or not path.is_file():
+        return False
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # read_table reports the problem
+    actors = doc.get("actors")
+    return (
+        isinstance(doc.get("scenario"), dict)
+        and isinstance(actors, dict)
+        and any(isinstance(v, dict) for v in actors.values())
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# HOOK for the simulation core: scenario input. To be filled in with `sim.scenario` (load the
+# scenario, take its actors' capabilities as sizes and the alignment matrix at ``month`` as
+# propensities, in [-1, 1]). Must return (names, sizes (n,), symmetric propensity (n, n)) and
+# raise SimInputError for bad input; tests/test_cmd_blocs.py checks the contract by
+# monkeypatching this function.
+# ------------------------------------------------------------------------------------------
+def _from_scenario(path: Path, month: int | None) -> Table:
+    """Return sizes and propensities of a scenario's actors at ``month`` (not yet done)."""
+    raise SimInputError(
+        "scenario input needs sim.scenario, which `sim blocs` does not use yet",
+        file=str(path),
+        allowed="a CSV or TOML table of sizes and propensities (see docs/landscape.md)",
+    )
+
+
+def _members(result: landscape.LandscapeResult, labels: np.ndarray) -> str:
+    a, b = result.blocs(labels)
+    return f"{', '.join(a)} | {', '.join(b) or '(empty)'}"
+
+
+def format_result(result: landscape.LandscapeResult, normalised: bool = False) -> str:
+    """Render the optimum and the other stable configurations as a readable text table."""
+    n_configs, n_stable = len(result.landscape), len(result.minima)
+    best, total = result.optimum, int(result.basins.sum())
+    bloc_a, bloc_b = result.blocs(result.optimum_labels)
+    lines = [
+        f"Landscape of {len(result.names)} actors: {n_configs} configurations, "
+        f"{n_stable} stable (sizes {'normalised to sum 1' if normalised else 'as given'}).",
+        "",
+        f"Optimum: energy {result.optimum_energy:.6g}, "
+        f"basin {result.basins[best]} of {total} ({result.basins[best] / total:.0%})",
+        f"  bloc A: {', '.join(bloc_a)}",
+        f"  bloc B: {', '.join(bloc_b) or '(empty)'}",
+        "",
+    ]
+    others = [k for k in range(n_stable) if k != best]
+    if not others:
+        lines.append("No other stable configuration: every configuration descends to the optimum.")
+        return "\n".join(lines)
+    lines += ["Other stable configurations (local minima), by energy:", ""]
+    lines.append(f"  {'energy':>12}  {'basin':>7}  {'share':>6}  bloc A | bloc B")
+    for k in others:
+        share = result.basins[k] / total
+        lines.append(
+            f"  {result.energies[k]:>12.6g}  {result.basins[k]:>7}  {share:>6.1%}  "
+            f"{_members(result, result.minima[k])}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse the table and print (and optionally plot) its landscape."""
+    path = Path(args.input)
+    if _is_scenario(path):
+        names, sizes, propensity = _from_scenario(path, args.month)
+    elif args.month is not None:
+        raise SimInputError(
+            "--month applies only to scenario input", field="--month", found=args.month
+        )
+    else:
+        names, sizes, propensity = landscape.read_table(path)
+    if args.normalise and not np.sum(sizes) > 0:
+        raise SimInputError("cannot normalise sizes that sum to 0", file=str(path), field="size")
+    result = landscape.analyse(sizes, propensity, names, normalise=args.normalise)
+    print(format_result(result, normalised=args.normalise))
+    if args.figure:
+        ax = landscape.plot_landscape(result)
+        try:
+            ax.figure.savefig(args.figure)
+        except (OSError, ValueError) as exc:
+            raise SimInputError(
+                f"cannot write the figure: {exc}", field="--figure", found=args.figure
+            ) from None
+        print(f"\nFigure written to {args.figure}")
+    return 0

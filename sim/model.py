@@ -1,0 +1,173 @@
+"""The Mesa model: one replicate of the same rules, steppable and inspectable.
+
+`AllianceModel` is a `mesa.Model` with one `ActorAgent` per actor and a `DataCollector` that
+reports the declared outcomes. It runs the functions of `sim.rules` on arrays with a replicate
+axis of length 1, so for the same seed, point and replicate it produces exactly the trajectory
+the array engine produces (tested). Each agent chooses its own action from its row of the logit
+probabilities; the model then applies the joint transition.
+
+Randomness: every number the dynamics use comes from the run's counter-based stream
+(`sim.rng`), keyed by (seed, point, replicate). Mesa's own generators (`Model.random` and
+`Model.rng`) are seeded with the same seed but the dynamics use neither.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import outcomes, rng, rules
+from sim.api import as_scenario
+from sim.engine import Trajectory, pair_index
+from sim.params import compile_params
+from sim.scenario import Scenario
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+
+
+class ActorAgent(mesa.Agent):
+    """A state or bloc. Each month it picks an action by logit choice over expected utility."""
+
+    def __init__(self, model: AllianceModel, index: int, actor_id: str, label: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.actor_id = actor_id
+        self.label = label
+        self.action_index = -1
+
+    @property
+    def action(self) -> str:
+        """This month's action id ('' before the first month)."""
+        if self.action_index < 0:
+            return ""
+        return self.model.params.actions[self.index][self.action_index]
+
+    def alignment_with(self, other: str) -> float:
+        """Current alignment with another actor."""
+        j = self.model.params.actors.index(other)
+        return float(self.model.state.alignment[0, self.index, j])
+
+    def step(self) -> None:
+        """Choose this month's action from the model's current choice probabilities."""
+        i = self.index
+        probs = self.model.choice_probabilities[:, i : i + 1]
+        u = self.model.choice_uniforms[:, i : i + 1]
+        self.action_index = int(rules.choose(probs, u)[0, 0])
+
+
+class AllianceModel(mesa.Model):
+    """Alignment drift and Russian betrayal among the scenario's actors, one replicate.
+
+    Parameters: ``scenario`` (path or `Scenario`), ``seed``, ``months`` (default the scenario's
+    horizon), ``point`` and ``replicate`` (which stream of a sweep to reproduce) and any dotted
+    scenario parameter as a keyword, e.g. ``**{"actors.russia.salience.ukraine": 0.9}``, so that
+    ``mesa.batch_run`` can vary it.
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = DEFAULT_SCENARIO,
+        seed: int | None = None,
+        months: int | None = None,
+        point: int = 0,
+        replicate: int = 0,
+        **overrides: Any,
+    ) -> None:
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        super().__init__(seed=seed)
+        self.seed_value = int(seed)
+        self.scenario = as_scenario(scenario, overrides)
+        self.params = compile_params(self.scenario)
+        self.months = self.scenario.months if months is None else int(months)
+        self.keys = rng.run_keys(self.seed_value, np.array([point]), np.array([replicate]))
+        self.state = rules.initial_state(self.params, 1)
+        n = len(self.params.actors)
+        self._pairs = pair_index(n)
+        self._alignment = [self._pair_values()]
+        self._actions: list[np.ndarray] = []
+        self._fired: list[np.ndarray] = []
+        self.choice_probabilities = np.zeros((1, n, self.params.valid.shape[1]))
+        self.choice_uniforms = np.zeros((1, n))
+        for i, actor in enumerate(self.scenario.actors):
+            ActorAgent(self, i, actor.id, actor.label)
+        self.actor_agents = sorted(self.agents, key=lambda a: a.index)
+        self._outcomes = outcomes.declared(self.params)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={o.name: _reporter(o.name) for o in self._outcomes},
+            agent_reporters={"action": "action"},
+        )
+        self.datacollector.collect(self)
+
+    # --- stepping -------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one month: events, each agent's choice, then the joint transition."""
+        p = self.params
+        e = len(p.events)
+        u = rng.uniforms(self.keys, self.state.month, e + len(p.actors))
+        fired = rules.fired_events(p, self.state.month + 1, u[:, :e])
+        self.state = rules.apply_events(self.state, p, fired)
+        self.choice_probabilities = rules.choice_probabilities(
+            rules.expected_utility(self.state, p), p.temp
+        )
+        self.choice_uniforms = u[:, e:]
+        for agent in self.actor_agents:
+            agent.step()
+        actions = np.array([[a.action_index for a in self.actor_agents]], dtype=np.int64)
+        self.state, _ = rules.transition(self.state, p, actions)
+        self._alignment.append(self._pair_values())
+        self._actions.append(actions[0])
+        self._fired.append(fired[0])
+        if self.state.month >= self.months:
+            self.running = False
+            self._final = self.run_table()
+        self.datacollector.collect(self)
+
+    # --- observation ----------------------------------------------------------------------
+
+    def trajectory(self) -> Trajectory:
+        """The months simulated so far, in the array engine's format."""
+        n, e = len(self.params.actors), len(self.params.events)
+        return Trajectory(
+            pairs=self._pairs,
+            alignment=np.array(self._alignment, dtype=np.float32)[None],
+            actions=np.array(self._actions, dtype=np.int8).reshape(1, -1, n),
+            fired=np.array(self._fired, dtype=bool).reshape(1, -1, e),
+        )
+
+    def run_table(self) -> pd.DataFrame:
+        """The run-table row of this replicate over the months simulated so far."""
+        return outcomes.run_table(self.trajectory(), self.params)
+
+    def outcome(self, name: str) -> Any:
+        """Current value of a declared outcome.
+
+        Series outcomes are reported every month; scalar outcomes describe a whole run, so they
+        are reported once the run has finished (None before), keeping each step cheap.
+        """
+        if name == "alignment":
+            i, j = self.params.pair
+            return float(self.state.alignment[0, i, j])
+        if name == "hedging":
+            h, east, west = self.params.hedging
+            a = self.state.alignment[0]
+            return float(a[h, east] - a[h, west])
+        if self.running:
+            return None
+        value = self._final[name].iat[0]
+        if pd.isna(value):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    def _pair_values(self) -> np.ndarray:
+        a = self.state.alignment[0]
+        return np.array([a[i, j] for i, j in self._pairs])
+
+
+def _reporter(name: str):
+    return lambda model: model.outcome(name)

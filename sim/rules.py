@@ -1,0 +1,253 @@
+"""The model's rules: pure functions of (state, parameters, uniforms) over numpy arrays.
+
+Every array has a leading replicate axis R; parameter arrays have a leading row axis of length
+1 (shared) or R (one parameter set per replicate). Nothing here does I/O, keeps globals or draws
+its own random numbers: the caller passes the month's uniforms. Both the array engine
+(`sim.engine`) and the Mesa model (`sim.model`) run these functions, so they cannot disagree.
+
+Equations are documented in docs/ODD.md (section "Submodels"); claim ids (C1-C16) refer to
+the source article's claims as numbered in the project's domain notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.params import Params
+
+
+@dataclass(frozen=True)
+class State:
+    """The world at the start of a month, for R replicates."""
+
+    month: int
+    alignment: np.ndarray  # (R, N, N) symmetric in [-1, 1], diagonal 1
+    favourable: np.ndarray  # (R, N, N) beta evidence: i's memory of j's cooperative acts
+    unfavourable: np.ndarray  # (R, N, N) i's memory of j's hostile acts and betrayals
+    stakes: np.ndarray  # (R, K) how much is at play on each issue this month
+    stance: np.ndarray  # (R, N, N) last month's stance of i toward j, in [-1, 1]
+    actions: np.ndarray  # (R, N) last month's action index per actor (-1 before month 1)
+
+
+def initial_state(params: Params, replicates: int) -> State:
+    """The state at month 0 for ``replicates`` rows (params rows must be 1 or ``replicates``)."""
+    n, k = len(params.actors), len(params.issues)
+
+    def grow(x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, (replicates, *x.shape[1:])).astype(np.float64, copy=True)
+
+    return State(
+        month=0,
+        alignment=grow(params.align0),
+        favourable=grow(params.fav0),
+        unfavourable=grow(params.unfav0),
+        stakes=grow(params.stake_base),
+        stance=np.zeros((replicates, n, n)),
+        actions=np.full((replicates, n), -1, dtype=np.int64),
+    )
+
+
+def trust_level(favourable: np.ndarray, unfavourable: np.ndarray) -> np.ndarray:
+    """Expected reliability under the beta reputation model (Josang and Ismail 2002)."""
+    return (favourable + 1.0) / (favourable + unfavourable + 2.0)
+
+
+def fired_events(params: Params, month: int, u_events: np.ndarray) -> np.ndarray:
+    """Which events occur in ``month`` (1 = first simulated month), (R, E) bool.
+
+    Scheduled events fire on their month; random ones with their monthly hazard inside their
+    [start, end] window.
+    """
+    scheduled = params.ev_month == month
+    in_window = (params.ev_start <= month) & (month <= params.ev_end)
+    random = (params.ev_month < 0) & in_window & (u_events < params.ev_hazard)
+    return scheduled | random
+
+
+def apply_events(state: State, params: Params, fired: np.ndarray) -> State:
+    """Shock alignment and issue stakes by the events that fired."""
+    if fired.shape[1] == 0 or not fired.any():
+        return state
+    f = fired.astype(np.float64)
+    shock = (f[:, :, None, None] * params.ev_align).sum(axis=1)
+    stakes = state.stakes + (f[:, :, None] * params.ev_stakes).sum(axis=1)
+    return replace(
+        state,
+        alignment=_clip_alignment(state.alignment + shock),
+        stakes=np.maximum(stakes, 0.0),
+    )
+
+
+def expected_utility(state: State, params: Params) -> np.ndarray:
+    """Each actor's expected utility of each of its actions, (R, N, Amax).
+
+    EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                      (issues, stakes-weighted)
+            + sum_j stance_aj (w_align_i A_ij + w_recip_i S_ji)        (relations, reciprocity)
+            + w_trust_i sum_j max(stance_aj, 0) (2 tau_ij - 1)         (fear of abandonment)
+            - w_autonomy_i sum_j max(stance_aj, 0) (1 + A_ij) / 2     (fear of entrapment)
+    Beliefs: others repeat last month's stance (S_ji); trust tau_ij is i's estimate of j's
+    reliability. Entrapment fear grows with closeness (Snyder 1984): committing further to a
+    partner one is already aligned with costs more, which caps alignment (C2, C15). Slots for
+    actions an actor does not have get -inf.
+    """
+    desire = params.sal * params.pos  # (P, N, K)
+    issue_term = (
+        np.einsum("pnk,pnak,rk->rna", desire, params.effect, state.stakes)
+        if (params.rows == 1)
+        else np.einsum("rnk,rnak,rk->rna", desire, params.effect, state.stakes)
+    )
+    value = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
+        :, :, None
+    ] * np.swapaxes(
+        state.stance, 1, 2
+    )  # (R, N, N): how much i gains from a unit of friendliness toward j
+    tau = trust_level(state.favourable, state.unfavourable)
+    commit = np.maximum(params.stance, 0.0)  # (P, N, Amax, N)
+    relation_term = (params.stance * value[:, :, None, :]).sum(-1)
+    trust_term = params.w_trust[:, :, None] * (commit * (2.0 * tau - 1.0)[:, :, None, :]).sum(-1)
+    closeness = (1.0 + state.alignment) / 2.0  # (R, N, N) in [0, 1]
+    autonomy_term = params.w_autonomy[:, :, None] * (commit * closeness[:, :, None, :]).sum(-1)
+    eu = issue_term + relation_term + trust_term - autonomy_term
+    return np.where(params.valid, eu, -np.inf)
+
+
+def choice_probabilities(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+    """Logit quantal response (McKelvey and Palfrey 1995): P(a) proportional to exp(EU(a)/T)."""
+    z = eu / temperature[..., None]
+    z = z - z.max(axis=-1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample one action per (replicate, actor) by inverse CDF with uniforms ``u`` (R, N)."""
+    cdf = np.cumsum(probabilities, axis=-1)
+    picked = (cdf <= u[..., None]).sum(axis=-1)
+    # Rounding can leave cdf[-1] a hair below u; fall back to the last action with mass.
+    last = probabilities.shape[-1] - 1 - np.argmax(probabilities[..., ::-1] > 0, axis=-1)
+    return np.minimum(picked, last).astype(np.int64)
+
+
+def stances(params: Params, actions: np.ndarray) -> np.ndarray:
+    """Stance of each actor toward each other actor implied by the chosen actions, (R, N, N)."""
+    idx = actions[:, :, None, None]
+    return np.take_along_axis(params.stance, idx, axis=2)[:, :, 0, :]
+
+
+def interest_overlap(params: Params, stakes: np.ndarray) -> np.ndarray:
+    """Salience- and stakes-weighted agreement of positions, (R, N, N) in [-1, 1].
+
+    O_ij = sum_k w_ijk (1 - |pos_ik - pos_jk|) / sum_k w_ijk,  w_ijk = sqrt(sal_ik sal_jk) z_k.
+    """
+    pos, sal = params.pos, params.sal
+    agree = 1.0 - np.abs(pos[:, :, None, :] - pos[:, None, :, :])  # (P, N, N, K)
+    weight = np.sqrt(sal[:, :, None, :] * sal[:, None, :, :]) * stakes[:, None, None, :]
+    total = weight.sum(-1)
+    return np.where(total > 0, (weight * agree).sum(-1) / np.where(total > 0, total, 1.0), 0.0)
+
+
+def structural_balance(alignment: np.ndarray) -> np.ndarray:
+    """Mean over third parties m of A_im A_mj ("the enemy of my enemy"; Marvel et al. 2011)."""
+    n = alignment.shape[-1]
+    if n < 3:
+        return np.zeros_like(alignment)
+    # The diagonal is 1, so A@A counts m = i and m = j as A_ij each: remove them.
+    return (alignment @ alignment - 2.0 * alignment) / (n - 2)
+
+
+def update_trust(
+    state: State, params: Params, stance: np.ndarray, betrayed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beta-reputation update with forgetting: i observes j's stance toward i this month.
+
+    fav_ij <- m_i fav_ij + e max(S_ji, 0);  unfav_ij <- m_i unfav_ij + e max(-S_ji, 0)
+    plus ``trust_shock`` unfavourable evidence for the victim about the betrayer on betrayal
+    (C3, C4: memory decays slowly, m close to 1, and is refreshed by new betrayals).
+    """
+    # received[r, i, j] = S_ji, weighted by how much one month's stance counts as evidence
+    received = np.swapaxes(stance, 1, 2) * params.evidence[:, None, None]
+    m = params.memory[:, :, None]
+    fav = m * state.favourable + np.maximum(received, 0.0)
+    unfav = m * state.unfavourable + np.maximum(-received, 0.0)
+    unfav[:, params.victim, params.betrayer] += params.trust_shock * betrayed
+    return fav, unfav
+
+
+def update_alignment(
+    state: State, params: Params, stance: np.ndarray, tau: np.ndarray
+) -> np.ndarray:
+    """Monthly alignment drift toward a bounded target.
+
+    A_ij <- A_ij + rate (target_ij - A_ij), where target is the weighted mean
+    (overlap O_ij + balance B_ij + action C_ij + trust M_ij) / (overlap + balance + action + trust)
+    of four pulls, each in [-1, 1]: O interest overlap (C2, C9); B structural balance (C7, C16);
+    C capability-weighted mean of the stances the two took toward each other this month;
+    M = tau_ij + tau_ji - 1 mutual trust (C3). Being a mean of bounded pulls, the target stays
+    in [-1, 1], so alignment cannot run away to +-1 by feedback alone.
+    """
+    a = state.alignment
+    cap = params.cap
+    acts = (cap[:, :, None] * stance + cap[:, None, :] * np.swapaxes(stance, 1, 2)) / (
+        cap[:, :, None] + cap[:, None, :]
+    )
+    w_o, w_b = params.overlap[:, None, None], params.balance[:, None, None]
+    w_a, w_t = params.action[:, None, None], params.trust[:, None, None]
+    total = w_o + w_b + w_a + w_t
+    target = (
+        w_o * interest_overlap(params, state.stakes)
+        + w_b * structural_balance(a)
+        + w_a * acts
+        + w_t * (tau + np.swapaxes(tau, 1, 2) - 1.0)
+    ) / np.where(total > 0, total, 1.0)
+    return _clip_alignment(a + params.rate[:, None, None] * (target - a))
+
+
+def update_stakes(state: State, params: Params, actions: np.ndarray) -> np.ndarray:
+    """Stakes relax to their baseline and are pushed by actions (e.g. an offer on Ukraine)."""
+    idx = actions[:, :, None, None]
+    pushed = np.take_along_axis(params.push, idx, axis=2)[:, :, 0, :].sum(axis=1)
+    z = params.stake_base + params.persistence * (state.stakes - params.stake_base) + pushed
+    return np.maximum(z, 0.0)
+
+
+def _clip_alignment(a: np.ndarray) -> np.ndarray:
+    a = np.clip(a, -1.0, 1.0)
+    n = a.shape[-1]
+    a[:, np.arange(n), np.arange(n)] = 1.0
+    return a
+
+
+def transition(state: State, params: Params, actions: np.ndarray) -> tuple[State, np.ndarray]:
+    """Apply this month's chosen actions; return the next state and who-betrayed flags (R,)."""
+    stance = stances(params, actions)
+    betrayed = actions[:, params.betrayer] == params.betrayal_action
+    fav, unfav = update_trust(state, params, stance, betrayed)
+    tau = trust_level(fav, unfav)
+    alignment = update_alignment(state, params, stance, tau)
+    stakes = update_stakes(state, params, actions)
+    nxt = State(
+        month=state.month + 1,
+        alignment=alignment,
+        favourable=fav,
+        unfavourable=unfav,
+        stakes=stakes,
+        stance=stance,
+        actions=actions,
+    )
+    return nxt, betrayed
+
+
+def step(state: State, params: Params, u: np.ndarray) -> tuple[State, np.ndarray, np.ndarray]:
+    """One month: events, choices, transition. ``u`` is (R, E + N) uniforms for this month.
+
+    Returns (next state, fired events (R, E), chosen actions (R, N)).
+    """
+    e = len(params.events)
+    fired = fired_events(params, state.month + 1, u[:, :e])
+    state = apply_events(state, params, fired)
+    probs = choice_probabilities(expected_utility(state, params), params.temp)
+    actions = choose(probs, u[:, e:])
+    nxt, _ = transition(state, params, actions)
+    return nxt, fired, actions

@@ -1,0 +1,620 @@
+"""Scenario files: load, validate, name every number, and apply overrides.
+
+A scenario is a TOML file (see `scenarios/baseline.toml`). Every number in it has a dotted
+name (``actors.russia.salience.ukraine``) through which the CLI's ``--set``, the Python API and
+sweeps address it. Loading checks every field and raises `SimInputError` naming the file, the
+field, what was found and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.errors import SimInputError
+
+RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
+DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue on which actors hold positions: its label and how much is at stake."""
+
+    id: str
+    label: str
+    stake: float
+    persistence: float
+
+
+@dataclass(frozen=True)
+class Action:
+    """A monthly choice open to one actor, described by its effects."""
+
+    id: str
+    label: str
+    stance: Mapping[str, float]
+    issues: Mapping[str, float]
+    stakes: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A state or bloc: capability, preference weights and the actions open to it."""
+
+    id: str
+    label: str
+    capability: float
+    temperature: float
+    memory: float
+    position: Mapping[str, float]
+    salience: Mapping[str, float]
+    weights: Mapping[str, float]
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A scheduled (``month``) or random (monthly ``hazard``) shock to alignment or stakes."""
+
+    id: str
+    label: str
+    month: int | None
+    hazard: float
+    start: int
+    end: int | None
+    alignment: Mapping[tuple[str, str], float]
+    stakes: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A fully validated scenario: plain data, nothing computed yet.
+
+    ``raw`` keeps the validated TOML document so that overrides and the results metadata can
+    reproduce the scenario exactly.
+    """
+
+    name: str
+    title: str
+    description: str
+    months: int
+    issues: tuple[Issue, ...]
+    actors: tuple[Actor, ...]
+    alignment: Mapping[tuple[str, str], float]
+    trust: Mapping[tuple[str, str], tuple[float, float]]
+    dynamics: Mapping[str, float]
+    betrayal: Mapping[str, Any]
+    partnership: Mapping[str, Any]
+    hedging: Mapping[str, str]
+    events: tuple[Event, ...]
+    raw: Mapping[str, Any]
+    source: str
+
+    @property
+    def actor_ids(self) -> tuple[str, ...]:
+        """Actor ids in file order (the order of every actor axis)."""
+        return tuple(a.id for a in self.actors)
+
+    @property
+    def issue_ids(self) -> tuple[str, ...]:
+        """Issue ids in file order (the order of every issue axis)."""
+        return tuple(i.id for i in self.issues)
+
+    def actor(self, actor_id: str) -> Actor:
+        """The actor with this id."""
+        return self.actors[self.actor_ids.index(actor_id)]
+
+    def label(self, actor_id: str) -> str:
+        """The display label of an actor."""
+        return self.actor(actor_id).label
+
+    def parameters(self) -> dict[str, float]:
+        """Every number of the scenario by dotted name."""
+        return dict(iter_numbers(self.raw))
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A new scenario with named numbers replaced (unknown names are an error)."""
+        if not overrides:
+            return self
+        return from_dict(apply_overrides(self.raw, overrides, self.source), self.source)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file, optionally overriding named numbers."""
+    path = Path(path)
+    raw = read_toml(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides, str(path))
+    return from_dict(raw, str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a `SimInputError`."""
+    if not path.exists():
+        raise SimInputError("file does not exist", file=str(path))
+    if path.is_dir():
+        raise SimInputError("is a directory, expected a TOML file", file=str(path))
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SimInputError(f"not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise SimInputError("not a text (UTF-8) TOML file", file=str(path)) from None
+
+
+def iter_numbers(doc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:
+    """Yield (dotted name, value) for every number in a nested document."""
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from iter_numbers(value, name + ".")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield name, value
+
+
+def apply_overrides(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any], source: str
+) -> dict[str, Any]:
+    """Return a copy of ``raw`` with each dotted name set to its new number."""
+    doc = copy.deepcopy(dict(raw))
+    known = dict(iter_numbers(doc))
+    for name, value in overrides.items():
+        if name not in known:
+            close = [k for k in known if k.split(".")[-1] == name.split(".")[-1]][:3]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise SimInputError(
+                f"unknown parameter{hint}",
+                file=source,
+                field=name,
+                allowed="a dotted name listed by `sim run SCENARIO --list-parameters`",
+            )
+        number = _as_number(value, source, name)
+        if isinstance(known[name], int) and not isinstance(known[name], bool):
+            if float(number).is_integer():
+                number = int(number)
+        node = doc
+        *parents, leaf = name.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = number
+    return doc
+
+
+def _as_number(value: Any, source: str, name: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise SimInputError("not a number", file=source, field=name, found=value) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SimInputError("not a number", file=source, field=name, found=value)
+    if not math.isfinite(value):
+        raise SimInputError("not a finite number", file=source, field=name, found=value)
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+class _Checker:
+    """Field-by-field checks that raise one `SimInputError` naming the field path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, field: str, message: str, found: Any = None, allowed: str | None = None):
+        raise SimInputError(message, file=self.source, field=field, found=found, allowed=allowed)
+
+    def table(self, doc: Mapping, field: str, key: str, required: bool = True) -> dict:
+        path = f"{field}.{key}" if field else key
+        if key not in doc:
+            if required:
+                self.fail(path, "missing table", allowed="a [table]")
+            return {}
+        value = doc[key]
+        if not isinstance(value, Mapping):
+            self.fail(path, "expected a table", found=value)
+        return value
+
+    def keys(self, doc: Mapping, field: str, allowed: tuple[str, ...]) -> None:
+        for key in doc:
+            if key not in allowed:
+                where = f"{field}.{key}" if field else key
+                self.fail(where, "unknown key", allowed=", ".join(allowed))
+
+    def number(
+        self,
+        doc: Mapping,
+        field: str,
+        key: str,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        *,
+        lo_open: bool = False,
+        hi_open: bool = False,
+        integer: bool = False,
+        default: float | None = None,
+    ) -> float:
+        path = f"{field}.{key}"
+        if key not in doc:
+            if default is not None:
+                return default
+            self.fail(path, "missing number", allowed=_range_text(lo, hi, lo_open, hi_open))
+        value = doc[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "an integer" if integer else "a number"
+            self.fail(path, f"expected {kind}", found=value)
+        if not math.isfinite(value):
+            self.fail(path, "not a finite number", found=value)
+        if integer and not float(value).is_integer():
+            self.fail(path, "expected an integer", found=value)
+        bad = value < lo or value > hi or (lo_open and value == lo) or (hi_open and value == hi)
+        if bad:
+            self.fail(
+                path, "out of range", found=value, allowed=_range_text(lo, hi, lo_open, hi_open)
+            )
+        return int(value) if integer else float(value)
+
+    def text(self, doc: Mapping, field: str, key: str, default: str | None = None) -> str:
+        path = f"{field}.{key}"
+        if key not in doc:
+            if default is not None:
+                return default
+            self.fail(path, "missing text", allowed="a quoted string")
+        value = doc[key]
+        if not isinstance(value, str):
+            self.fail(path, "expected a quoted string", found=value)
+        return value
+
+    def member(self, doc: Mapping, field: str, key: str, choices: tuple[str, ...]) -> str:
+        value = self.text(doc, field, key)
+        if value not in choices:
+            self.fail(f"{field}.{key}", "unknown name", found=value, allowed=", ".join(choices))
+        return value
+
+    def numbers_by(
+        self,
+        doc: Mapping,
+        field: str,
+        names: tuple[str, ...],
+        lo: float,
+        hi: float,
+        *,
+        complete: bool,
+    ) -> dict[str, float]:
+        out = {}
+        for key in doc:
+            if key not in names:
+                self.fail(f"{field}.{key}", "unknown name", allowed=", ".join(names))
+            out[key] = self.number(doc, field, key, lo, hi)
+        if complete:
+            missing = [n for n in names if n not in doc]
+            if missing:
+                self.fail(f"{field}.{missing[0]}", "missing number", allowed=_range_text(lo, hi))
+        return out
+
+
+def _range_text(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> str:
+    if math.isinf(lo) and math.isinf(hi):
+        return "any finite number"
+    if math.isinf(hi):
+        return f"a number {'>' if lo_open else '>='} {lo:g}"
+    if math.isinf(lo):
+        return f"a number {'<' if hi_open else '<='} {hi:g}"
+    return f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+
+
+TOP_KEYS = (
+    "scenario",
+    "issues",
+    "actors",
+    "alignment",
+    "trust",
+    "dynamics",
+    "betrayal",
+    "outcomes",
+    "events",
+)
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a parsed scenario document and build the `Scenario`."""
+    c = _Checker(source)
+    c.keys(raw, "", TOP_KEYS)
+    meta = c.table(raw, "", "scenario")
+    c.keys(meta, "scenario", ("name", "title", "description", "months", "start"))
+    name = c.text(meta, "scenario", "name")
+    months = c.number(meta, "scenario", "months", 1, 10_000, integer=True)
+
+    issues_doc = c.table(raw, "", "issues")
+    if not issues_doc:
+        c.fail("issues", "at least one issue is required")
+    issues = []
+    for iid, doc in issues_doc.items():
+        f = f"issues.{iid}"
+        if not isinstance(doc, Mapping):
+            c.fail(f, "expected a table", found=doc)
+        c.keys(doc, f, ("label", "description", "stake", "persistence"))
+        issues.append(
+            Issue(
+                id=iid,
+                label=c.text(doc, f, "label", default=iid),
+                stake=c.number(doc, f, "stake", 0, 100),
+                persistence=c.number(doc, f, "persistence", 0, 1, hi_open=True),
+            )
+        )
+    issue_ids = tuple(i.id for i in issues)
+
+    actors_doc = c.table(raw, "", "actors")
+    if len(actors_doc) < 2:
+        c.fail("actors", "at least two actors are required", found=len(actors_doc))
+    actor_ids = tuple(actors_doc)
+    actors = [_actor(c, aid, doc, actor_ids, issue_ids) for aid, doc in actors_doc.items()]
+
+    alignment = _pairs(c, c.table(raw, "", "alignment"), actor_ids)
+    trust = _trust(c, c.table(raw, "", "trust"), actor_ids)
+
+    dyn_doc = c.table(raw, "", "dynamics")
+    c.keys(dyn_doc, "dynamics", DYNAMICS)
+    dynamics = {
+        "rate": c.number(dyn_doc, "dynamics", "rate", 0, 1, lo_open=True),
+        **{k: c.number(dyn_doc, "dynamics", k, 0, 100) for k in DYNAMICS[1:]},
+    }
+
+    bet = c.table(raw, "", "betrayal")
+    c.keys(bet, "betrayal", ("actor", "action", "victim", "trust_shock"))
+    b_actor = c.member(bet, "betrayal", "actor", actor_ids)
+    b_action = c.member(
+        bet, "betrayal", "action", tuple(a.id for a in actors[actor_ids.index(b_actor)].actions)
+    )
+    b_victim = c.member(bet, "betrayal", "victim", tuple(a for a in actor_ids if a != b_actor))
+    betrayal = {
+        "actor": b_actor,
+        "action": b_action,
+        "victim": b_victim,
+        "trust_shock": c.number(bet, "betrayal", "trust_shock", 0, 1000),
+    }
+
+    out = c.table(raw, "", "outcomes")
+    c.keys(out, "outcomes", ("partnership", "hedging"))
+    part = c.table(out, "outcomes", "partnership")
+    c.keys(part, "outcomes.partnership", ("actors", "threshold", "months"))
+    pair = _actor_list(c, part, "outcomes.partnership", "actors", actor_ids, 2)
+    partnership = {
+        "actors": pair,
+        "threshold": c.number(
+            part, "outcomes.partnership", "threshold", -1, 1, lo_open=True, hi_open=True
+        ),
+        "months": c.number(part, "outcomes.partnership", "months", 1, 10_000, integer=True),
+    }
+    hed = c.table(out, "outcomes", "hedging")
+    c.keys(hed, "outcomes.hedging", ("actor", "east", "west"))
+    hedging = {
+        k: c.member(hed, "outcomes.hedging", k, actor_ids) for k in ("actor", "east", "west")
+    }
+    if len(set(hedging.values())) != 3:
+        c.fail(
+            "outcomes.hedging",
+            "actor, east and west must be three different actors",
+            found=list(hedging.values()),
+        )
+
+    events = []
+    for eid, doc in c.table(raw, "", "events", required=False).items():
+        events.append(_event(c, eid, doc, actor_ids, issue_ids, months))
+
+    return Scenario(
+        name=name,
+        title=c.text(meta, "scenario", "title", default=name),
+        description=c.text(meta, "scenario", "description", default=""),
+        months=months,
+        issues=tuple(issues),
+        actors=tuple(actors),
+        alignment=alignment,
+        trust=trust,
+        dynamics=dynamics,
+        betrayal=betrayal,
+        partnership=partnership,
+        hedging=hedging,
+        events=tuple(events),
+        raw=copy.deepcopy(dict(raw)),
+        source=source,
+    )
+
+
+def _actor(c: _Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -> Actor:
+    f = f"actors.{aid}"
+    if not isinstance(doc, Mapping):
+        c.fail(f, "expected a table", found=doc)
+    c.keys(
+        doc,
+        f,
+        (
+            "label",
+            "capability",
+            "temperature",
+            "memory",
+            "position",
+            "salience",
+            "weights",
+            "actions",
+        ),
+    )
+    weights_doc = c.table(doc, f, "weights")
+    c.keys(weights_doc, f + ".weights", RELATION_WEIGHTS)
+    actions_doc = c.table(doc, f, "actions")
+    if not actions_doc:
+        c.fail(f + ".actions", "an actor needs at least one action")
+    others = tuple(a for a in actor_ids if a != aid)
+    actions = []
+    for act_id, act in actions_doc.items():
+        af = f"{f}.actions.{act_id}"
+        if not isinstance(act, Mapping):
+            c.fail(af, "expected a table", found=act)
+        c.keys(act, af, ("label", "stance", "issues", "stakes"))
+        actions.append(
+            Action(
+                id=act_id,
+                label=c.text(act, af, "label", default=act_id),
+                stance=c.numbers_by(
+                    c.table(act, af, "stance", required=False),
+                    af + ".stance",
+                    others,
+                    -1,
+                    1,
+                    complete=False,
+                ),
+                issues=c.numbers_by(
+                    c.table(act, af, "issues", required=False),
+                    af + ".issues",
+                    issue_ids,
+                    -1,
+                    1,
+                    complete=False,
+                ),
+                stakes=c.numbers_by(
+                    c.table(act, af, "stakes", required=False),
+                    af + ".stakes",
+                    issue_ids,
+                    -10,
+                    10,
+                    complete=False,
+                ),
+            )
+        )
+    return Actor(
+        id=aid,
+        label=c.text(doc, f, "label", default=aid),
+        capability=c.number(doc, f, "capability", 0, 1e6, lo_open=True),
+        temperature=c.number(doc, f, "temperature", 0, 100, lo_open=True),
+        memory=c.number(doc, f, "memory", 0, 1, lo_open=True),
+        position=c.numbers_by(
+            c.table(doc, f, "position"), f + ".position", issue_ids, -1, 1, complete=True
+        ),
+        salience=c.numbers_by(
+            c.table(doc, f, "salience"), f + ".salience", issue_ids, 0, 1, complete=True
+        ),
+        weights={k: c.number(weights_doc, f + ".weights", k, 0, 100) for k in RELATION_WEIGHTS},
+        actions=tuple(actions),
+    )
+
+
+def _pairs(c: _Checker, doc: Mapping, actor_ids: tuple) -> dict[tuple[str, str], float]:
+    """Symmetric alignment: every unordered pair given exactly once, as ``a.b = value``."""
+    out: dict[tuple[str, str], float] = {}
+    for a, inner in doc.items():
+        if a not in actor_ids:
+            c.fail(f"alignment.{a}", "unknown actor", allowed=", ".join(actor_ids))
+        if not isinstance(inner, Mapping):
+            c.fail(f"alignment.{a}", "expected a table of partner = value", found=inner)
+        for b in inner:
+            if b not in actor_ids or b == a:
+                allowed = ", ".join(x for x in actor_ids if x != a)
+                c.fail(f"alignment.{a}.{b}", "unknown partner", allowed=allowed)
+            key = tuple(sorted((a, b)))
+            if key in out:
+                c.fail(f"alignment.{a}.{b}", "pair given twice (alignment is symmetric)")
+            out[key] = c.number(inner, f"alignment.{a}", b, -1, 1)
+    for i, a in enumerate(actor_ids):
+        for b in actor_ids[i + 1 :]:
+            if tuple(sorted((a, b))) not in out:
+                c.fail(f"alignment.{a}.{b}", "missing number", allowed="a number in [-1, 1]")
+    return out
+
+
+def _trust(
+    c: _Checker, doc: Mapping, actor_ids: tuple
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """Directed trust evidence (beta pseudo-counts): ``default`` plus ``truster.trusted``."""
+    default = c.table(doc, "trust", "default")
+    c.keys(default, "trust.default", ("favourable", "unfavourable"))
+    base = tuple(
+        c.number(default, "trust.default", k, 0, 1e4) for k in ("favourable", "unfavourable")
+    )
+    out = {(a, b): base for a in actor_ids for b in actor_ids if a != b}
+    for a, inner in doc.items():
+        if a == "default":
+            continue
+        if a not in actor_ids:
+            c.fail(f"trust.{a}", "unknown actor", allowed="default, " + ", ".join(actor_ids))
+        if not isinstance(inner, Mapping):
+            c.fail(f"trust.{a}", "expected a table", found=inner)
+        for b, ev in inner.items():
+            f = f"trust.{a}.{b}"
+            if b not in actor_ids or b == a:
+                c.fail(f, "unknown partner", allowed=", ".join(x for x in actor_ids if x != a))
+            if not isinstance(ev, Mapping):
+                c.fail(f, "expected a table with favourable and unfavourable", found=ev)
+            c.keys(ev, f, ("favourable", "unfavourable"))
+            out[(a, b)] = tuple(c.number(ev, f, k, 0, 1e4) for k in ("favourable", "unfavourable"))
+    return out
+
+
+def _actor_list(c: _Checker, doc: Mapping, field: str, key: str, actor_ids: tuple, n: int) -> tuple:
+    value = doc.get(key)
+    if (
+        not isinstance(value, list)
+        or len(value) != n
+        or len(set(value)) != n
+        or any(v not in actor_ids for v in value)
+    ):
+        c.fail(
+            f"{field}.{key}",
+            f"expected a list of {n} different actors",
+            found=value,
+            allowed=", ".join(actor_ids),
+        )
+    return tuple(value)
+
+
+def _event(
+    c: _Checker, eid: str, doc: Any, actor_ids: tuple, issue_ids: tuple, months: int
+) -> Event:
+    f = f"events.{eid}"
+    if not isinstance(doc, Mapping):
+        c.fail(f, "expected a table", found=doc)
+    c.keys(doc, f, ("label", "month", "hazard", "start", "end", "alignment", "stakes"))
+    has_month, has_hazard = "month" in doc, "hazard" in doc
+    if has_month == has_hazard:
+        c.fail(f, "give exactly one of month (scheduled) or hazard (random, per month)")
+    start = c.number(doc, f, "start", 1, 10_000, integer=True, default=1)
+    end = c.number(doc, f, "end", 1, 10_000, integer=True) if "end" in doc else None
+    if end is not None and end < start:
+        c.fail(f + ".end", "ends before it starts", found=end, allowed=f"an integer >= {start}")
+    align: dict[tuple[str, str], float] = {}
+    for a, inner in c.table(doc, f, "alignment", required=False).items():
+        if a not in actor_ids or not isinstance(inner, Mapping):
+            c.fail(f"{f}.alignment.{a}", "unknown actor", allowed=", ".join(actor_ids))
+        for b in inner:
+            if b not in actor_ids or b == a:
+                c.fail(
+                    f"{f}.alignment.{a}.{b}",
+                    "unknown partner",
+                    allowed=", ".join(x for x in actor_ids if x != a),
+                )
+            align[tuple(sorted((a, b)))] = c.number(inner, f"{f}.alignment.{a}", b, -2, 2)
+    stakes = c.numbers_by(
+        c.table(doc, f, "stakes", required=False), f + ".stakes", issue_ids, -10, 10, complete=False
+    )
+    return Event(
+        id=eid,
+        label=c.text(doc, f, "label", default=eid),
+        month=c.number(doc, f, "month", 1, 10_000, integer=True) if has_month else None,
+        hazard=c.number(doc, f, "hazard", 0, 1) if has_hazard else 0.0,
+        start=start,
+        end=end,
+        alignment=align,
+        stakes=stakes,
+    )

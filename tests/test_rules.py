@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from sim import rules
+from sim.params import compile_params
+
+
+@pytest.fixture(scope="module")
+def params(baseline):
+    return compile_params(baseline)
+
+
+def test_trust_level_is_beta_mean():
+    assert rules.trust_level(np.array(4.0), np.array(9.0)) == pytest.approx(5 / 15)
+    assert rules.trust_level(np.array(0.0), np.array(0.0)) == pytest.approx(0.5)
+
+
+def test_choice_probabilities_sum_to_one_and_skip_missing_actions(params):
+    state = rules.initial_state(params, 3)
+    probs = rules.choice_probabilities(rules.expected_utility(state, params), params.temp)
+    np.testing.assert_allclose(probs.sum(-1), 1.0)
+    assert (probs[:, ~params.valid] == 0).all()
+
+
+def test_logit_prefers_higher_utility():
+    eu = np.array([[[0.0, 1.0, -1.0]]])
+    p = rules.choice_probabilities(eu, np.array([[0.5]]))
+    assert p[0, 0, 1] > p[0, 0, 0] > p[0, 0, 2]
+    assert p[0, 0, 1] / p[0, 0, 0] == pytest.approx(np.exp(2.0))
+
+
+def test_choose_inverse_cdf():
+    probs = np.array([[[0.2, 0.5, 0.3]]])
+    picks = [
+        rules.choose(probs, np.array([[u]]))[0, 0] for u in (0.0, 0.19, 0.21, 0.69, 0.71, 0.999)
+    ]
+    assert picks == [0, 0, 1, 1, 2, 2]
+
+
+def test_structural_balance_enemy_of_enemy():
+    a = np.array([[[1.0, 0.0, -1.0], [0.0, 1.0, -1.0], [-1.0, -1.0, 1.0]]])
+    b = rules.structural_balance(a)
+    assert b[0, 0, 1] == pytest.approx(1.0)  # shared enemy pulls 0 and 1 together
+    assert b[0, 0, 2] == pytest.approx(0.0)
+
+
+def test_interest_overlap_identical_positions_is_one(params):
+    o = rules.interest_overlap(params, np.ones((1, len(params.issues))))
+    assert o[0, 0, 0] == pytest.approx(1.0)
+    assert -1 <= o.min() and o.max() <= 1
+    np.testing.assert_allclose(o, np.swapaxes(o, 1, 2))
+
+
+def test_betrayal_refreshes_victims_distrust(params):
+    state = rules.initial_state(params, 2)
+    actions = np.zeros((2, len(params.actors)), dtype=np.int64)
+    actions[1, params.betrayer] = params.betrayal_action
+    nxt, betrayed = rules.transition(state, params, actions)
+    assert betrayed.tolist() == [False, True]
+    v, b = params.victim, params.betrayer
+    assert nxt.unfavourable[1, v, b] > nxt.unfavourable[0, v, b] + params.trust_shock[0] - 1e-9
+
+
+def test_alignment_stays_bounded_and_symmetric(params):
+    state = rules.initial_state(params, 50)
+    u_rng = np.random.default_rng(0)
+    for _ in range(60):
+        u = u_rng.random((50, len(params.events) + len(params.actors)))
+        state, _, _ = rules.step(state, params, u)
+    a = state.alignment
+    assert np.isfinite(a).all() and a.min() >= -1 and a.max() <= 1
+    np.testing.assert_allclose(a, np.swapaxes(a, 1, 2))
+    np.testing.assert_allclose(np.diagonal(a, axis1=1, axis2=2), 1.0)
+
+
+def test_crisis_raises_the_cost_of_backing_iran(params):
+    """C12: a crisis in Western ties makes backing Iran less attractive to Russia (by weights)."""
+    state = rules.initial_state(params, 1)
+    calm = rules.expected_utility(state, params)[0, params.betrayer]
+    crisis = params.events.index("unsc_crisis")
+    fired = np.zeros((1, len(params.events)), dtype=bool)
+    fired[0, crisis] = True
+    tense = rules.expected_utility(rules.apply_events(state, params, fired), params)[
+        0, params.betrayer
+    ]
+    back = params.actions[params.betrayer].index("back_iran")
+    assert tense[back] < calm[back]
