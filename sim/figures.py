@@ -47,15 +47,207 @@ def betrayal_months(months: pd.Series, horizon: int, ax=None, title: str = "", c
     return ax
 
 
+def _caption(fig, caption: str) -> None:
+    if caption and not getattr(fig, "_sim_captioned", False):
+        fig.text(0.01, -0.01, caption, fontsize=7, color="dimgray", ha="left", va="top")
+        fig._sim_captioned = True
+
+
 def save(ax, path: Path, caption: str = "") -> list[Path]:
     """Save the axes' figure as PNG and SVG, with an optional caption under it."""
     fig = ax.figure
-    if caption:
-        fig.text(0.01, 0.0, caption, fontsize=7, color="dimgray", ha="left", va="bottom")
+    _caption(fig, caption)
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for ext in ("png", "svg"):
         target = path.with_suffix(f".{ext}")
-        fig.savefig(target, dpi=110)
+        fig.savefig(target, dpi=110, bbox_inches="tight")
         out.append(target)
     return out
+
+
+def png_bytes(ax, caption: str = "") -> bytes:
+    """Render the axes' figure as PNG bytes for a report, with the caption under it."""
+    import io
+
+    fig = ax.figure
+    _caption(fig, caption)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons of scenarios (one entry per scenario, overlaid)
+
+
+def fan_overlay(
+    series: dict[str, np.ndarray], ax=None, title: str = "", ylabel: str = "alignment (index)"
+):
+    """Median with 50% and 90% bands of (runs, months) arrays, one colour per scenario."""
+    ax = _axes(ax)
+    for k, (label, values) in enumerate(series.items()):
+        color = f"C{k}"
+        months = np.arange(values.shape[1])
+        q = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        ax.fill_between(months, q[0], q[4], color=color, alpha=0.12, lw=0)
+        ax.fill_between(months, q[1], q[3], color=color, alpha=0.3, lw=0)
+        ax.plot(months, q[2], color=color, lw=2, label=f"{label} (median, 50%/90% bands)")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def ecdf(values: dict[str, pd.Series], ax=None, xlabel: str = "", title: str = ""):
+    """Empirical cumulative distribution of a scalar outcome, one line per scenario."""
+    ax = _axes(ax)
+    for k, (label, v) in enumerate(values.items()):
+        x = np.sort(pd.to_numeric(v, errors="coerce").dropna().to_numpy(dtype=float))
+        if len(x):
+            y = np.arange(1, len(x) + 1) / len(x)
+            ax.step(x, y, where="post", color=f"C{k}", label=f"{label} (n={len(x)})")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of runs at or below")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def survival(curves: dict[str, pd.DataFrame], ax=None, title: str = "", window: int = 12):
+    """Kaplan-Meier curves of "no event yet" with the monthly hazard on a second axis.
+
+    Each table is :func:`sim.analysis.survival`'s output. The hazard is shown as a
+    ``window``-month moving average (dashed, right axis).
+    """
+    ax = _axes(ax)
+    right = ax.twinx()
+    for k, (label, km) in enumerate(curves.items()):
+        color = f"C{k}"
+        ax.step(km.month, km.survival, where="post", color=color, lw=2, label=f"{label}")
+        ax.fill_between(km.month, km.low, km.high, step="post", color=color, alpha=0.15, lw=0)
+        hazard = km.hazard.iloc[1:].rolling(window, min_periods=1).mean()
+        right.plot(km.month.iloc[1:], hazard, color=color, ls="--", lw=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("month")
+    ax.set_ylabel("P(no event yet) (Kaplan-Meier, 95% band)")
+    right.set_ylabel(f"monthly hazard (dashed; {window}-month mean)")
+    right.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.plot([], [], color="grey", ls="--", label="monthly hazard")
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweeps
+
+
+def heatmap(table: pd.DataFrame, ax=None, title: str = "", label: str = "probability"):
+    """Show a probability over two binned parameters (:func:`sim.analysis.probability_grid`)."""
+    ax = _axes(ax)
+    data = table.to_numpy(dtype=float)
+    image = ax.imshow(data, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(data.shape[1]), [f"{v:.3g}" for v in table.columns], fontsize=7)
+    ax.set_yticks(range(data.shape[0]), [f"{v:.3g}" for v in table.index], fontsize=7)
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v < 0.5 else "black",
+            )
+    ax.set_xlabel(f"{table.columns.name} (bin midpoint)")
+    ax.set_ylabel(f"{table.index.name} (bin midpoint)")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.plot([], [], " ", label="other parameters marginalised")
+    ax.legend(loc="upper right", fontsize="x-small", handlelength=0)
+    return ax
+
+
+def sobol_bars(indices: pd.DataFrame, ax=None, title: str = ""):
+    """First-order (S1) and total-order (ST) Sobol indices with 95% confidence bars."""
+    ax = _axes(ax)
+    x = np.arange(len(indices))
+    w = 0.38
+    ax.bar(x - w / 2, indices.S1, w, yerr=indices.S1_conf, capsize=3, label="first order S1")
+    ax.bar(x + w / 2, indices.ST, w, yerr=indices.ST_conf, capsize=3, label="total order ST")
+    ax.set_xticks(x, list(indices.index), rotation=30, ha="right", fontsize=7)
+    ax.set_xlabel("parameter")
+    ax.set_ylabel("share of output variance")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def morris_scatter(indices: pd.DataFrame, ax=None, title: str = "", unit: str = ""):
+    """Morris screening: mean absolute elementary effect mu* against its spread sigma."""
+    ax = _axes(ax)
+    ax.errorbar(
+        indices.mu_star,
+        indices.sigma,
+        xerr=indices.mu_star_conf,
+        fmt="o",
+        capsize=3,
+        label="parameter (mu* with 95% interval)",
+    )
+    for name, row in indices.iterrows():
+        ax.annotate(
+            str(name),
+            (row.mu_star, row.sigma),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
+    top = float(np.nanmax(np.r_[indices.mu_star, indices.sigma, 1e-9]))
+    ax.plot([0, top], [0, top], color="grey", lw=0.5, ls=":", label="sigma = mu*")
+    suffix = f" ({unit})" if unit else ""
+    ax.set_xlabel(f"mu*: mean |elementary effect|{suffix}")
+    ax.set_ylabel(f"sigma: spread of effects{suffix}")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def discovery(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = ""):
+    """PRIM peeling trajectory: coverage against density, coloured by mass; chosen box marked."""
+    ax = _axes(ax)
+    points = ax.scatter(
+        trajectory.coverage,
+        trajectory.density,
+        c=trajectory.mass,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        s=18,
+        label="box after each peel",
+    )
+    row = trajectory.iloc[chosen]
+    ax.scatter(
+        [row.coverage],
+        [row.density],
+        s=120,
+        facecolors="none",
+        edgecolors="C3",
+        lw=2,
+        label=f"chosen box (step {chosen})",
+    )
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("coverage (share of cases of interest inside the box)")
+    ax.set_ylabel("density (share of runs in box that are cases)")
+    ax.figure.colorbar(points, ax=ax, label="mass (share of all runs in box)")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize="small")
+    return ax

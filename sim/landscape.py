@@ -271,20 +271,21 @@ def _read_csv(text: str, bad: Callable[..., SimInputError]) -> tuple[list, list,
     if not rows or rows[0][:2] != ["actor", "size"]:
         found = ",".join(rows[0][:2]) if rows else "an empty file"
         raise bad("bad header", field="header", found=found, allowed="actor,size,<actor>,...")
-    cols, names, sizes, pairs = rows[0][2:], [], [], {}
+    cols, names, sizes, pairs = rows[0][2:], [r[0] for r in rows[1:]], [], {}
+    if len(set(cols)) != len(cols):
+        raise bad("an actor has two columns", field="header", found=",".join(rows[0]))
+    unmatched = [f"row {a}" for a in names if a not in cols]
+    for where in unmatched + [f"column {c}" for c in cols if c not in names]:
+        raise bad("every actor needs both a row and a column", field=where)
     for row in rows[1:]:
         if len(row) != len(rows[0]):
             raise bad("wrong number of cells", field=f"row {row[0]}", found=len(row))
-        names.append(row[0])
         sizes.append(_number(row[1], bad, f"row {row[0]}, column size", 0, math.inf))
         for col, cell in zip(cols, row[2:], strict=True):
             if col != row[0]:  # diagonal cells are ignored
                 field = f"row {row[0]}, column {col}"
                 pair = pairs.setdefault(frozenset((row[0], col)), [])
                 pair.append((_number(cell, bad, field, -1, 1), field))
-    for name in set(names) ^ set(cols):
-        where = f"row {name}" if name in names else f"column {name}"
-        raise bad("every actor needs both a row and a column", field=where)
     return names, sizes, pairs
 
 
@@ -293,7 +294,7 @@ def _read_toml(text: str, bad: Callable[..., SimInputError]) -> tuple[list, list
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise bad(f"not valid TOML: {exc}") from None
-    for key in set(doc) - {"title", "actors", "propensity"}:
+    for key in sorted(set(doc) - {"title", "actors", "propensity"}):
         raise bad("unknown table", field=key, allowed="title, actors, propensity")
     actors, prop = doc.get("actors"), doc.get("propensity", {})
     if not isinstance(actors, dict) or not isinstance(prop, dict):

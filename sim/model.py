@@ -101,7 +101,8 @@ class AllianceModel(mesa.Model):
             model_reporters={o.name: _reporter(o.name) for o in self._outcomes},
             agent_reporters={"action": "action"},
         )
-        self.datacollector.collect(self)
+        # Collected after each month only (not at month 0), so row k is month k + 1 and
+        # mesa.batch_run, which reads row `model.steps - 1`, gets the final month.
 
     # --- stepping -------------------------------------------------------------------------
 

@@ -92,17 +92,12 @@ def expected_utility(state: State, params: Params) -> np.ndarray:
     partner one is already aligned with costs more, which caps alignment (C2, C15). Slots for
     actions an actor does not have get -inf.
     """
-    desire = params.sal * params.pos  # (P, N, K)
-    issue_term = (
-        np.einsum("pnk,pnak,rk->rna", desire, params.effect, state.stakes)
-        if (params.rows == 1)
-        else np.einsum("rnk,rnak,rk->rna", desire, params.effect, state.stakes)
-    )
-    value = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
-        :, :, None
-    ] * np.swapaxes(
-        state.stance, 1, 2
-    )  # (R, N, N): how much i gains from a unit of friendliness toward j
+    # (P, N, A, K) @ (R, 1, K, 1): matmul broadcasts the row axis (P is 1 or R).
+    desire = (params.sal * params.pos)[:, :, None, :] * params.effect
+    issue_term = (desire @ state.stakes[:, None, :, None])[..., 0]
+    # value[r, i, j]: how much i gains from a unit of friendliness toward j
+    value = params.w_alignment[:, :, None] * state.alignment
+    value = value + params.w_reciprocity[:, :, None] * np.swapaxes(state.stance, 1, 2)
     tau = trust_level(state.favourable, state.unfavourable)
     commit = np.maximum(params.stance, 0.0)  # (P, N, Amax, N)
     relation_term = (params.stance * value[:, :, None, :]).sum(-1)

@@ -132,7 +132,7 @@ class Scenario:
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario file, optionally overriding named numbers."""
     path = Path(path)
-    raw = read_toml(path)
+    raw = resolve_extends(read_toml(path), path)
     if overrides:
         raw = apply_overrides(raw, overrides, str(path))
     return from_dict(raw, str(path))
@@ -151,6 +151,51 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise SimInputError(f"not valid TOML: {exc}", file=str(path)) from None
     except UnicodeDecodeError:
         raise SimInputError("not a text (UTF-8) TOML file", file=str(path)) from None
+
+
+def resolve_extends(doc: dict[str, Any], path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Merge a scenario over the one it names in ``scenario.extends`` (a path relative to it).
+
+    A variant scenario lists only what differs from its base; tables merge key by key, and the
+    result is an ordinary complete scenario (the resolved form is what results record).
+    """
+    meta = doc.get("scenario")
+    if not isinstance(meta, Mapping) or "extends" not in meta:
+        return doc
+    base_name = meta["extends"]
+    if not isinstance(base_name, str):
+        raise SimInputError(
+            "expected a file name", file=str(path), field="scenario.extends", found=base_name
+        )
+    base_path = (path.parent / base_name).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise SimInputError(
+            "scenarios extend each other in a loop",
+            file=str(path),
+            field="scenario.extends",
+            found=base_name,
+        )
+    if not base_path.exists():
+        raise SimInputError(
+            "base scenario does not exist",
+            file=str(path),
+            field="scenario.extends",
+            found=base_name,
+        )
+    base = resolve_extends(read_toml(base_path), base_path, (*seen, path.resolve()))
+    merged = _merge(base, doc)
+    del merged["scenario"]["extends"]
+    return merged
+
+
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def iter_numbers(doc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float]]:

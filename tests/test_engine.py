@@ -1,0 +1,61 @@
+import numpy as np
+import pandas as pd
+
+from sim import api, engine, rng
+from sim.params import compile_params
+
+from .conftest import BASELINE
+
+
+def test_same_seed_same_bytes():
+    a = api.simulate(BASELINE, replicates=40, seed=7, months=36)
+    b = api.simulate(BASELINE, replicates=40, seed=7, months=36)
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.series, b.series)
+    assert a.runs.to_parquet() == b.runs.to_parquet()
+
+
+def test_different_seed_different_results():
+    a = api.simulate(BASELINE, replicates=40, seed=7, months=36)
+    b = api.simulate(BASELINE, replicates=40, seed=8, months=36)
+    assert not np.array_equal(a.runs.alignment_final, b.runs.alignment_final)
+
+
+def test_results_do_not_depend_on_batching(baseline, monkeypatch):
+    params = compile_params(baseline)
+    keys = rng.run_keys(3, np.zeros(30, np.uint64), np.arange(30))
+    whole = engine.simulate(params, keys, 24)
+    parts = [engine.simulate(params, keys[i : i + 7], 24) for i in range(0, 30, 7)]
+    np.testing.assert_array_equal(whole.alignment, np.concatenate([p.alignment for p in parts]))
+    np.testing.assert_array_equal(whole.actions, np.concatenate([p.actions for p in parts]))
+    monkeypatch.setattr(api, "CHUNK", 9)
+    small = api.simulate(BASELINE, replicates=30, seed=3, months=24)
+    monkeypatch.undo()
+    big = api.simulate(BASELINE, replicates=30, seed=3, months=24)
+    pd.testing.assert_frame_equal(small.runs, big.runs)
+
+
+def test_per_row_parameters_match_separate_runs(baseline):
+    params = compile_params(baseline)
+    keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
+    name = "actors.russia.salience.ukraine"
+    rows = params.assign({name: np.array([0.2, 0.9])})
+    both = engine.simulate(rows, keys, 30)
+    for r, value in enumerate((0.2, 0.9)):
+        alone = engine.simulate(
+            compile_params(baseline.with_overrides({name: value})), keys[r : r + 1], 30
+        )
+        np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
+
+
+def test_outcomes_are_well_formed():
+    res = api.simulate(BASELINE, replicates=50, seed=1, months=60)
+    runs = res.runs
+    assert len(runs) == 50 and runs.replicate.tolist() == list(range(50))
+    assert runs.alignment_final.between(-1, 1).all()
+    assert (runs.betrayal == runs.betrayal_month.notna()).all()
+    assert runs.betrayal_month.dropna().between(1, 60).all()
+    assert (runs.partnership == runs.partnership_month.notna()).all()
+    assert set(runs.response.dropna()) <= {"none", "deepen_russia", "hedge", "seek_us"}
+    assert (runs.response == "none").eq(~runs.betrayal).all()
+    assert set(res.series.month) == set(range(61))
