@@ -36,6 +36,7 @@ KEY_PARAMETERS: tuple[str, ...] = (
 # Environment variable through which `sim explore` tells the Solara app its scenario.
 SCENARIO_ENV = "SIM_EXPLORE_SCENARIO"
 DEFAULT_SEED = 0
+HAZARD_MAX = 0.2  # top of a hazard slider without evidence
 SLIDER_STEPS = 100  # slider resolution: (high - low) / SLIDER_STEPS
 
 # Words of the dotted names, for slider labels.
@@ -66,7 +67,7 @@ class ExploreModel(AllianceModel):
 
 
 def parse_seed(seed: int | str | None) -> int:
-    """A non-negative integer seed from an int or the text of the seed box."""
+    """Return a non-negative integer seed from an int or the text of the seed box."""
     text = str(DEFAULT_SEED if seed is None else seed).strip() or str(DEFAULT_SEED)
     try:
         value = int(text)
@@ -82,10 +83,12 @@ def parse_seed(seed: int | str | None) -> int:
 
 
 def fallback_range(name: str, value: float) -> tuple[float, float]:
-    """A plausible slider range by the parameter's scale, widened to include its value."""
+    """Return a plausible range by the parameter's scale, widened to include its value."""
     parts = name.split(".")
     signed = parts[0] == "alignment" or "position" in parts or "alignment" in parts[-3:-2]
     low, high = (-1.0, 1.0) if signed or value < 0 else (0.0, 1.0)
+    if parts[-1] == "hazard":  # a monthly probability: plausible values are small
+        high = HAZARD_MAX
     return min(low, value), max(high, value)
 
 
@@ -113,7 +116,7 @@ def slider_ranges(scenario_path: str | Path, names: tuple[str, ...]) -> dict[str
 
 
 def slider_label(name: str, scenario: Scenario) -> str:
-    """A readable label such as 'Russia salience: ukraine'."""
+    """Return a readable label such as 'Russia salience: ukraine'."""
     parts = name.split(".")
     if parts[0] == "actors" and len(parts) == 4 and parts[1] in scenario.actor_ids:
         return f"{scenario.label(parts[1])} {_PART_LABELS.get(parts[2], parts[2])}: {parts[3]}"
@@ -149,7 +152,7 @@ def model_params(
 
 
 def initial_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments SolaraViz passes to the model for these params' default values."""
+    """Return the keywords SolaraViz passes to the model for the params' defaults."""
     return {
         k: (v["value"] if isinstance(v, dict) and "type" in v else v) for k, v in params.items()
     }
@@ -177,7 +180,7 @@ def month_label(model: AllianceModel) -> str:
 
 
 def status_markdown(model: AllianceModel) -> str:
-    """The month counter, each actor's action this month and the betrayal marker as Markdown."""
+    """Render the month counter, this month's actions and the betrayal marker (Markdown)."""
     sc = model.scenario
     lines = [f"**{month_label(model)}**", ""]
     for agent in model.actor_agents:
@@ -196,7 +199,7 @@ def status_markdown(model: AllianceModel) -> str:
 
 
 def graph_figure(model: AllianceModel) -> Figure:
-    """The actors on a circle; edges coloured (red hostile, blue aligned) and sized by alignment."""
+    """Draw the actors on a circle, edges coloured (red hostile, blue aligned) and sized."""
     import matplotlib as mpl
 
     p, sc = model.params, model.scenario
@@ -297,7 +300,7 @@ def actions_figure(model: AllianceModel) -> Figure:
 
 
 def components() -> list[tuple[Callable, int]]:
-    """The SolaraViz components: status, actor graph, dyad alignment, actions, outcomes."""
+    """Build the SolaraViz components: status, graph, dyad alignment, actions, outcomes."""
     import solara
     from mesa.visualization import make_plot_component
     from mesa.visualization.utils import update_counter
@@ -335,7 +338,7 @@ def components() -> list[tuple[Callable, int]]:
 
 
 def make_page(scenario_path: str | Path = DEFAULT_SCENARIO):
-    """A Solara page component for a scenario: SolaraViz over the model built from the sliders."""
+    """Make the Solara page component: SolaraViz over the model built from the sliders."""
     import solara
     from mesa.visualization import SolaraViz
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from sim import cli
-from sim.commands import blocs
 
 # The four-actor two-cleavage case of tests/test_landscape.py (worked by hand there): optimum
 # {A,B} | {C,D} at -2.4 with a basin of 7 of 8; the other minimum {A,D} | {B,C} at -1.6, basin 1.
@@ -108,23 +106,17 @@ def test_blocs_bad_figure_path(capsys, table, tmp_path):
     assert code == 2 and "--figure" in err and err.count("\n") == 1
 
 
-def test_blocs_scenario_needs_core(capsys, table):
-    code, out, err = run(capsys, table("s.toml", SCENARIO))
-    assert_one_line_error(code, out, err, "scenario input needs sim.scenario")
+def test_blocs_on_the_baseline_scenario(capsys):
+    from tests.conftest import BASELINE
+
+    code = cli.main(["blocs", str(BASELINE)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "iran" in out and "united_states" in out
+    code = cli.main(["blocs", str(BASELINE), "--month", "24", "--seed", "3"])
+    assert code == 0
 
 
 def test_blocs_month_only_for_scenarios(capsys, table):
     code, out, err = run(capsys, table("t.csv", CSV), "--month", "3")
     assert_one_line_error(code, out, err, "--month", "only to scenario input")
-
-
-def test_blocs_scenario_hook_contract(capsys, table, monkeypatch):
-    seen = {}
-
-    def fake(path, month):
-        seen["month"] = month
-        return ("a", "b", "c"), np.array([1.0, 1.0, 2.0]), -np.ones((3, 3))
-
-    monkeypatch.setattr(blocs, "_from_scenario", fake)
-    code, out, _ = run(capsys, table("s.toml", SCENARIO), "--month", "12")
-    assert code == 0 and seen["month"] == 12 and "3 actors: 4 configurations" in out

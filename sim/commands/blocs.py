@@ -28,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "stable configurations, with their basins of attraction, by exhaustive search.",
     )
     parser.add_argument(
-        "input", metavar="INPUT", help="a CSV or TOML table of sizes and propensities"
+        "input",
+        metavar="INPUT",
+        help="a scenario file, or a CSV or TOML table of sizes and propensities",
     )
     parser.add_argument("--figure", metavar="PATH", help="write the energy landscape figure here")
     parser.add_argument(
@@ -38,8 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--month",
         type=int,
         metavar="M",
-        help="reserved for scenario input: the month whose alignment to analyse",
+        help="scenario input: analyse the alignment at the end of month M of one seeded run "
+        "(default: the initial alignment)",
     )
+    parser.add_argument("--seed", type=int, default=0, help="seed of that run (default 0)")
     parser.set_defaults(func=run)
 
 
@@ -59,20 +63,37 @@ def _is_scenario(path: Path) -> bool:
     )
 
 
-# ------------------------------------------------------------------------------------------
-# HOOK for the simulation core: scenario input. To be filled in with `sim.scenario` (load the
-# scenario, take its actors' capabilities as sizes and the alignment matrix at ``month`` as
-# propensities, in [-1, 1]). Must return (names, sizes (n,), symmetric propensity (n, n)) and
-# raise SimInputError for bad input; tests/test_cmd_blocs.py checks the contract by
-# monkeypatching this function.
-# ------------------------------------------------------------------------------------------
-def _from_scenario(path: Path, month: int | None) -> Table:
-    """Return sizes and propensities of a scenario's actors at ``month`` (not yet done)."""
-    raise SimInputError(
-        "scenario input needs sim.scenario, which `sim blocs` does not use yet",
-        file=str(path),
-        allowed="a CSV or TOML table of sizes and propensities (see docs/landscape.md)",
-    )
+def _from_scenario(path: Path, month: int | None, seed: int = 0) -> Table:
+    """Sizes (capabilities) and propensities (alignment) of a scenario's actors.
+
+    Without ``month`` the initial alignment is used; with it, one seeded replicate of the
+    scenario is run and the alignment at the end of that month is used.
+    """
+    from sim import api, scenario
+    from sim.engine import pair_index
+
+    sc = scenario.load(path)
+    names = sc.actor_ids
+    sizes = np.array([a.capability for a in sc.actors])
+    n = len(names)
+    propensity = np.eye(n)
+    if not month:
+        for (a, b), v in sc.alignment.items():
+            i, j = names.index(a), names.index(b)
+            propensity[i, j] = propensity[j, i] = v
+        return names, sizes, propensity
+    if month < 0 or month > sc.months:
+        raise SimInputError(
+            "month outside the scenario's horizon",
+            field="--month",
+            found=month,
+            allowed=f"an integer in [0, {sc.months}]",
+        )
+    res = api.simulate(sc, replicates=1, seed=seed, months=month)
+    row = res.series[res.series.month == month].iloc[0]
+    for i, j in pair_index(n):
+        propensity[i, j] = propensity[j, i] = row[f"alignment:{names[i]}-{names[j]}"]
+    return names, sizes, propensity
 
 
 def _members(result: landscape.LandscapeResult, labels: np.ndarray) -> str:
@@ -114,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     """Analyse the table and print (and optionally plot) its landscape."""
     path = Path(args.input)
     if _is_scenario(path):
-        names, sizes, propensity = _from_scenario(path, args.month)
+        names, sizes, propensity = _from_scenario(path, args.month, args.seed)
     elif args.month is not None:
         raise SimInputError(
             "--month applies only to scenario input", field="--month", found=args.month

@@ -1,0 +1,55 @@
+"""`sim plot RESULTS...`: draw the figures of results directories as PNG and SVG files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `plot` subcommand."""
+    from sim.report import KINDS
+
+    p = sub.add_parser(
+        "plot",
+        help="draw figures from results directories",
+        description="Draw figures (PNG and SVG) from one or more `sim run` / `sim sweep` "
+        "results directories; several are compared in the same figures.",
+    )
+    p.add_argument("results", nargs="+", type=Path, help="results directories")
+    p.add_argument(
+        "--kind",
+        action="append",
+        choices=KINDS,
+        default=None,
+        help="figure kind (repeatable; default: every kind that applies)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the figures (default: RESULTS/figures of the first results)",
+    )
+    p.set_defaults(func=plot)
+
+
+def plot(args: argparse.Namespace) -> int:
+    """Load the results, draw the figures and list the files written."""
+    from sim import analysis, figures, report
+
+    results = [analysis.load(p) for p in args.results]
+    out = args.out or Path(args.results[0]) / "figures"
+    written = 0
+    for panel in report.panels(results, args.kind):
+        for path in figures.save(panel.ax, out / panel.name, panel.caption):
+            print(path)
+            written += 1
+    if not written:
+        raise SimInputError(
+            "no figure of the requested kind applies to these results",
+            field="--kind",
+            found=args.kind,
+        )
+    return 0

@@ -1,0 +1,31 @@
+"""`sim report RESULTS...`: one self-contained HTML report for runs or sweeps."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `report` subcommand."""
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report",
+        description="Write one HTML page (figures embedded, opens offline) with headline "
+        "probabilities and figures for one or more results directories, side by side.",
+    )
+    p.add_argument("results", nargs="+", type=Path, help="results directories to compare")
+    p.add_argument(
+        "--out", type=Path, default=Path("report.html"), help="HTML file (default report.html)"
+    )
+    p.add_argument("--title", default=None, help="report title (default: the scenario names)")
+    p.set_defaults(func=report)
+
+
+def report(args: argparse.Namespace) -> int:
+    """Write the report and print where it is."""
+    from sim import report as report_module
+
+    out = report_module.write(args.results, args.out, args.title)
+    print(f"report: {out}")
+    return 0

@@ -1,0 +1,505 @@
+"""Sweeps: chunked runs of an experiment's points x replicates, streamed to a Parquet dataset.
+
+One engine: a chunk of whole points (all their replicates) runs as one batch through
+`sim.engine.simulate`, with per-row parameter values set by `Params.assign` and each run's
+stream keyed by (seed, point, replicate) (`sim.rng.run_keys`). So a run's results depend on
+nothing but the experiment: not the chunk size, the number of workers or the executor.
+
+Executors: in-process (1 worker), local processes (`ProcessPoolExecutor` with an explicit
+forkserver context; never `import mesa` here, it forces 'spawn'), or a Dask distributed cluster
+(`Client(address).get_executor()`). At most a few chunks are in flight at once, and each chunk's
+trajectories are reduced where it ran, so memory stays bounded however large the sweep.
+
+Results directory::
+
+    metadata.json              kind "sweep": resolved experiment, parameters, design, SALib
+                               problem, seed, sizes, chunking, versions, times, status
+    points.parquet             point index + parameter values (written first)
+    runs/chunk-000123.parquet  one file per chunk: point, replicate, parameters, outcomes
+    trajectories/chunk-...     per chunk: alignment quantiles per point and month, or the full
+                               series of the first k replicates of each point
+    failures.json              runs that raised (point, replicate, seed, error), if any
+
+Every file is written under a dot-prefixed temporary name and moved into place with
+`os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import design, engine, outcomes, results, rng
+from sim.engine import Trajectory
+from sim.errors import SimInputError
+from sim.experiment import Experiment
+from sim.params import Params, compile_params
+
+DEFAULT_CHUNK = 2000  # runs per chunk: ~1 s of work at 120 months, far above Dask's overhead
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+CHUNK_NAME = re.compile(r"^chunk-(\d{6,})\.parquet$")
+
+
+class RunFailure(Exception):
+    """A run raised inside a chunk; finished chunks are kept."""
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to run one chunk (small and picklable)."""
+
+    chunk: int
+    params: Params  # the scenario's compiled parameters, one shared row
+    names: tuple[str, ...]
+    integer: tuple[bool, ...]
+    points: np.ndarray  # (p,) point indices
+    values: np.ndarray  # (p, D) parameter values of those points
+    replicates: int
+    months: int
+    seed: int
+    trajectories: str
+    sample: int
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a worker sends back: the chunk's run table and reduced trajectories, or a failure."""
+
+    chunk: int
+    runs: pd.DataFrame | None
+    trajectories: pd.DataFrame | None
+    failure: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An experiment's points cut into chunks of whole points."""
+
+    experiment: Experiment
+    params: Params
+    values: np.ndarray
+    points_per_chunk: int
+
+    @property
+    def chunks(self) -> int:
+        """Number of chunks."""
+        return -(-len(self.values) // self.points_per_chunk)
+
+    @property
+    def runs(self) -> int:
+        """Number of runs (points x replicates)."""
+        return len(self.values) * self.experiment.replicates
+
+    def chunk_runs(self, chunk: int) -> int:
+        """Number of runs in one chunk."""
+        start = chunk * self.points_per_chunk
+        return (min(start + self.points_per_chunk, len(self.values)) - start) * (
+            self.experiment.replicates
+        )
+
+    def task(self, chunk: int) -> ChunkTask:
+        """The task of one chunk."""
+        exp = self.experiment
+        start = chunk * self.points_per_chunk
+        stop = min(start + self.points_per_chunk, len(self.values))
+        return ChunkTask(
+            chunk=chunk,
+            params=self.params,
+            names=exp.names,
+            integer=tuple(p.integer for p in exp.parameters),
+            points=np.arange(start, stop, dtype=np.int64),
+            values=self.values[start:stop],
+            replicates=exp.replicates,
+            months=exp.months,
+            seed=exp.seed,
+            trajectories=exp.trajectories,
+            sample=exp.sample,
+        )
+
+
+def make_plan(exp: Experiment, chunk_size: int = DEFAULT_CHUNK) -> Plan:
+    """Sample the design and cut it into chunks of about ``chunk_size`` runs (whole points)."""
+    if chunk_size < 1:
+        raise SimInputError("must be at least 1", field="--chunk-size", found=chunk_size)
+    return Plan(
+        experiment=exp,
+        params=compile_params(exp.scenario),
+        values=design.sample(exp),
+        points_per_chunk=max(1, chunk_size // exp.replicates),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The kernel of a chunk (runs in workers; pure apart from the clock-free numpy work)
+
+
+def chunk_params(task: ChunkTask) -> tuple[Params, np.ndarray, np.ndarray]:
+    """Per-row params, point indices and replicate indices of a chunk's runs."""
+    r = task.replicates
+    point = np.repeat(task.points, r)
+    rep = np.tile(np.arange(r, dtype=np.int64), len(task.points))
+    rows = np.repeat(task.values, r, axis=0)
+    assigned = {
+        name: rows[:, k].astype(np.int64) if integer else rows[:, k]
+        for k, (name, integer) in enumerate(zip(task.names, task.integer, strict=True))
+    }
+    return task.params.assign(assigned), point, rep
+
+
+def simulate_rows(
+    params: Params, seed: int, point: np.ndarray, rep: np.ndarray, months: int
+) -> Trajectory:
+    """Run the rows (one per run) through the array engine."""
+    return engine.simulate(params, rng.run_keys(seed, point, rep), months)
+
+
+def run_table(task: ChunkTask, params: Params, traj: Trajectory, point, rep) -> pd.DataFrame:
+    """The chunk's run table: point, replicate, swept parameter values, scalar outcomes."""
+    table = outcomes.run_table(traj, params, rep)
+    front: dict[str, Any] = {"point": point, "replicate": rep}
+    for k, (name, integer) in enumerate(zip(task.names, task.integer, strict=True)):
+        col = np.repeat(task.values[:, k], task.replicates)
+        front[name] = col.astype(np.int64) if integer else col
+    head = pd.DataFrame(front)
+    return pd.concat([head, table.drop(columns="replicate")], axis=1)
+
+
+def reduce_trajectories(task: ChunkTask, params: Params, traj: Trajectory, point, rep):
+    """Reduce a chunk's trajectories as asked: quantiles per point and month, or a sample."""
+    if task.trajectories == "quantiles":
+        series = traj.pair_series(*params.pair).astype(np.float64)
+        p, t1 = len(task.points), series.shape[1]
+        q = np.quantile(series.reshape(p, task.replicates, t1), QUANTILES, axis=1)
+        data: dict[str, Any] = {
+            "point": np.repeat(task.points, t1),
+            "month": np.tile(np.arange(t1, dtype=np.int64), p),
+        }
+        for level, values in zip(QUANTILES, q, strict=True):
+            data[f"q{round(level * 100):02d}"] = values.reshape(-1)
+        return pd.DataFrame(data)
+    if task.trajectories == "sample":
+        keep = rep < task.sample
+        sub = Trajectory(
+            pairs=traj.pairs,
+            alignment=traj.alignment[keep],
+            actions=traj.actions[keep],
+            fired=traj.fired[keep],
+        )
+        table = outcomes.series_table(sub, params.take(np.flatnonzero(keep)), rep[keep])
+        table.insert(0, "point", np.repeat(point[keep], traj.alignment.shape[1]))
+        return table
+    return None
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run one chunk; on an error, find the first failing run and report it."""
+    try:
+        params, point, rep = chunk_params(task)
+        traj = simulate_rows(params, task.seed, point, rep, task.months)
+        runs = run_table(task, params, traj, point, rep)
+        return ChunkResult(task.chunk, runs, reduce_trajectories(task, params, traj, point, rep))
+    except Exception as exc:  # noqa: BLE001 - reported with the run that raised
+        return ChunkResult(task.chunk, None, None, failure=_locate_failure(task, exc))
+
+
+def _locate_failure(task: ChunkTask, exc: Exception) -> dict[str, Any]:
+    """Rerun the chunk's runs one by one to name the first that raises."""
+    record = {
+        "chunk": task.chunk,
+        "point": None,
+        "replicate": None,
+        "seed": task.seed,
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": traceback.format_exc(),
+    }
+    try:
+        params, point, rep = chunk_params(task)
+    except Exception:  # noqa: BLE001 - the parameters themselves failed
+        return record
+    for i in range(len(point)):
+        rows = np.array([i])
+        try:
+            one = params.take(rows)
+            traj = simulate_rows(one, task.seed, point[rows], rep[rows], task.months)
+            outcomes.run_table(traj, one, rep[rows])
+        except Exception as inner:  # noqa: BLE001
+            record.update(
+                point=int(point[i]),
+                replicate=int(rep[i]),
+                error=f"{type(inner).__name__}: {inner}",
+                traceback=traceback.format_exc(),
+            )
+            break
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# Executors: all yield ChunkResults as they finish, with a bounded number in flight
+
+
+def execute(
+    tasks: Iterable[ChunkTask], workers: int = 1, scheduler: str | None = None
+) -> Iterator[ChunkResult]:
+    """Run tasks in-process (1 worker), in local processes, or on a Dask cluster."""
+    if scheduler:
+        yield from _dask(tasks, scheduler)
+    elif workers <= 1:
+        for task in tasks:
+            yield run_chunk(task)
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            yield from windowed(pool, tasks, 2 * workers)
+
+
+def _dask(tasks: Iterable[ChunkTask], address: str) -> Iterator[ChunkResult]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SimInputError(
+            "--scheduler needs dask.distributed (pip install 'sim[sweep]')", field="--scheduler"
+        ) from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise SimInputError(
+            f"cannot reach the Dask scheduler: {exc}", field="--scheduler", found=address
+        ) from None
+    with client:
+        n = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+        yield from windowed(client.get_executor(pure=False), tasks, 2 * n)
+
+
+def windowed(executor: Executor, tasks: Iterable[ChunkTask], window: int) -> Iterator[ChunkResult]:
+    """Submit tasks keeping at most ``window`` in flight; yield results as they complete."""
+    pending: set[Future] = set()
+    todo = iter(tasks)
+    try:
+        while True:
+            for task in todo:
+                pending.add(executor.submit(run_chunk, task))
+                if len(pending) >= window:
+                    break
+            if not pending:
+                return
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                yield fut.result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+# --------------------------------------------------------------------------------------------
+# The results store
+
+
+def chunk_name(chunk: int) -> str:
+    """File name of a chunk."""
+    return f"chunk-{chunk:06d}.parquet"
+
+
+def done_chunks(out: Path) -> set[int]:
+    """Chunks whose runs file is in place."""
+    folder = Path(out) / "runs"
+    if not folder.is_dir():
+        return set()
+    return {int(m.group(1)) for f in os.listdir(folder) if (m := CHUNK_NAME.match(f))}
+
+
+def read_runs(out: str | Path) -> pd.DataFrame:
+    """The run table of a sweep results directory, sorted by point and replicate."""
+    df = pd.read_parquet(Path(out) / "runs")
+    return df.sort_values(["point", "replicate"], ignore_index=True)
+
+
+def read_trajectories(out: str | Path) -> pd.DataFrame:
+    """The kept trajectories (quantiles or sample) of a sweep results directory."""
+    df = pd.read_parquet(Path(out) / "trajectories")
+    keys = [c for c in ("point", "replicate", "month") if c in df.columns]
+    return df.sort_values(keys, ignore_index=True)
+
+
+def sweep_metadata(plan: Plan, chunk_size: int, command: list[str] | None) -> dict[str, Any]:
+    """The metadata record of a sweep results directory (times and status added later)."""
+    exp = plan.experiment
+    return {
+        "format": results.FORMAT,
+        "format_version": results.FORMAT_VERSION,
+        "kind": "sweep",
+        "command": command,
+        "experiment": exp.resolved(),
+        "fingerprint": exp.fingerprint(),
+        "scenario_name": exp.scenario.name,
+        "scenario": exp.scenario.raw,
+        "parameters": [p.record() for p in exp.parameters],
+        "design": exp.design,
+        "problem": design.problem(exp.parameters),
+        "seed": exp.seed,
+        "points": len(plan.values),
+        "replicates": exp.replicates,
+        "months": exp.months,
+        "runs": plan.runs,
+        "chunk_size": chunk_size,
+        "points_per_chunk": plan.points_per_chunk,
+        "chunks": plan.chunks,
+        "trajectories": exp.trajectories,
+        "sample": exp.sample,
+        "versions": results.versions(),
+    }
+
+
+def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) -> dict | None:
+    """Check ``out`` for a fresh start or a resume; return the old metadata when resuming."""
+    out = Path(out)
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        raise SimInputError("exists and is not a directory", file=str(out))
+    meta_path = out / "metadata.json"
+    if force:
+        if meta_path.exists() or not any(out.iterdir()):
+            shutil.rmtree(out)
+            return None
+        raise SimInputError(
+            "refusing to delete a directory that is not a results directory", file=str(out)
+        )
+    if not meta_path.exists():
+        if any(out.iterdir()):
+            raise SimInputError(
+                "exists and is not a sweep results directory; choose another --out", file=str(out)
+            )
+        return None
+    meta = results.read_metadata(out)
+    if meta.get("kind") != "sweep" or meta.get("fingerprint") != exp.fingerprint():
+        raise SimInputError(
+            "results directory holds a different experiment; pass --force to start over or "
+            "choose another --out",
+            file=str(out),
+            field="metadata.json",
+            found=(meta.get("experiment") or {}).get("name", meta.get("kind")),
+            allowed=exp.name,
+        )
+    if chunk_size is not None and chunk_size != meta.get("chunk_size"):
+        raise SimInputError(
+            "a resumed sweep keeps the chunk size it started with; drop --chunk-size or "
+            "pass --force",
+            field="--chunk-size",
+            found=chunk_size,
+            allowed=str(meta.get("chunk_size")),
+        )
+    return meta
+
+
+def _clear_temporaries(folder: Path) -> None:
+    for f in folder.iterdir():
+        if f.name.startswith("."):
+            f.unlink()
+
+
+def write_chunk(out: Path, res: ChunkResult) -> None:
+    """Write a chunk: trajectories first, the runs file (the completion mark) last."""
+    if res.trajectories is not None:
+        results.write_table(res.trajectories, out / "trajectories" / chunk_name(res.chunk))
+    results.write_table(res.runs, out / "runs" / chunk_name(res.chunk))
+
+
+@dataclass
+class Summary:
+    """What a sweep did."""
+
+    out: Path
+    runs: int
+    chunks: int
+    skipped: int
+    written: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_sweep(
+    exp: Experiment,
+    out: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    force: bool = False,
+    keep_going: bool = False,
+    command: list[str] | None = None,
+    progress: Callable[[int, int], Any] | None = None,
+) -> Summary:
+    """Run (or resume) a sweep into ``out``.
+
+    ``progress(total_runs, done_runs)`` is called once and returns an ``update(n)`` callable.
+    Raises `RunFailure` when a run raises (unless ``keep_going``); finished chunks are kept.
+    """
+    t0 = time.perf_counter()
+    if workers < 1:
+        raise SimInputError("must be at least 1", field="--workers", found=workers)
+    out = Path(out)
+    old = open_store(out, exp, chunk_size, force)
+    size = int(old["chunk_size"]) if old else (chunk_size or DEFAULT_CHUNK)
+    plan = make_plan(exp, size)
+    meta = sweep_metadata(plan, size, command)
+    for sub in ("runs", "trajectories"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        _clear_temporaries(out / sub)
+    if old:
+        meta["started"] = old.get("started")
+        meta["resumed"] = [*old.get("resumed", []), results.now()]
+    else:
+        meta["started"] = results.now()
+        results.write_table(design.points_table(exp, plan.values), out / "points.parquet")
+    meta.update(finished=None, status="running")
+    results.write_json(meta, out / "metadata.json")
+
+    done = done_chunks(out) & set(range(plan.chunks))
+    todo = [c for c in range(plan.chunks) if c not in done]
+    summary = Summary(out, plan.runs, plan.chunks, skipped=len(done))
+    update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
+    try:
+        stream = execute((plan.task(c) for c in todo), workers, scheduler)
+        try:
+            for res in stream:
+                if res.failure is not None:
+                    summary.failures.append(res.failure)
+                    _write_failures(out, summary.failures)
+                    if not keep_going:
+                        f = res.failure
+                        raise RunFailure(
+                            f"run failed at point {f['point']}, replicate {f['replicate']}, "
+                            f"seed {f['seed']} (chunk {f['chunk']}): {f['error']}; finished "
+                            f"chunks are kept in {out}"
+                        )
+                    continue
+                write_chunk(out, res)
+                summary.written += 1
+                if update:
+                    update(plan.chunk_runs(res.chunk))
+        finally:
+            stream.close()
+    finally:
+        summary.seconds = time.perf_counter() - t0
+    if not summary.failures and (out / "failures.json").exists():
+        (out / "failures.json").unlink()
+    complete = len(done_chunks(out) & set(range(plan.chunks))) == plan.chunks
+    meta.update(finished=results.now(), status="complete" if complete else "incomplete")
+    results.write_json(meta, out / "metadata.json")
+    return summary
+
+
+def _write_failures(out: Path, failures: list[dict[str, Any]]) -> None:
+    results.write_json({"failures": failures}, out / "failures.json")
