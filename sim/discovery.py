@@ -31,17 +31,17 @@ class Box:
     density: float
     mass: float
 
-    def restricted(self, bounds: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        """Only the limits that are tighter than the full ``bounds``."""
-        return {k: v for k, v in self.limits.items() if v[0] > bounds[k][0] or v[1] < bounds[k][1]}
+    def restricted(self) -> dict[str, tuple[float, float]]:
+        """Only the parameters the box restricts (an open side is infinite)."""
+        return {k: v for k, v in self.limits.items() if np.isfinite(v).any()}
 
-    def describe(self, bounds: dict[str, tuple[float, float]]) -> str:
-        """Read the box in one line of the box, e.g. ``a in [0.2, 0.9] and b <= 0.4``."""
+    def describe(self) -> str:
+        """Read the box in one line, e.g. ``a in [0.2, 0.9] and b <= 0.4``."""
         parts = []
-        for name, (lo, hi) in self.restricted(bounds).items():
-            if lo > bounds[name][0] and hi < bounds[name][1]:
+        for name, (lo, hi) in self.restricted().items():
+            if np.isfinite(lo) and np.isfinite(hi):
                 parts.append(f"{name} in [{lo:.3g}, {hi:.3g}]")
-            elif lo > bounds[name][0]:
+            elif np.isfinite(lo):
                 parts.append(f"{name} >= {lo:.3g}")
             else:
                 parts.append(f"{name} <= {hi:.3g}")
@@ -66,8 +66,8 @@ def peel(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, min_mass: float = 
     y = np.asarray(y, dtype=bool)
     values = x.to_numpy(dtype=float)
     names = list(x.columns)
-    lo = values.min(axis=0)
-    hi = values.max(axis=0)
+    lo = np.full(len(names), -np.inf)  # an open side until it is peeled
+    hi = np.full(len(names), np.inf)
     inside = np.ones(len(y), dtype=bool)
     boxes = [Box(dict(zip(names, zip(lo, hi, strict=True), strict=True)), *_stats(inside, y))]
     while True:

@@ -46,9 +46,7 @@ class Entry:
     @property
     def integer(self) -> bool:
         """True when the parameter takes whole numbers (e.g. months)."""
-        return all(float(x).is_integer() for x in (self.value, self.low, self.high)) and (
-            isinstance(self.value, int)
-        )
+        return isinstance(self.value, int) and not isinstance(self.value, bool)
 
 
 @dataclass(frozen=True)
@@ -139,9 +137,7 @@ def _entries(item: Any, field: str, src: str) -> list[Entry]:
     reason = item.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         fail("reason", "expected one sentence of reasoning", found=reason)
-    return [
-        Entry(name=n, claims=tuple(cites), reason=reason.strip(), **numbers) for n in names
-    ]
+    return [Entry(name=n, claims=tuple(cites), reason=reason.strip(), **numbers) for n in names]
 
 
 def _citable() -> str:

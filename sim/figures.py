@@ -119,11 +119,18 @@ def ecdf(values: dict[str, pd.Series], ax=None, xlabel: str = "", title: str = "
     return ax
 
 
-def survival(curves: dict[str, pd.DataFrame], ax=None, title: str = "", window: int = 12):
+def survival(
+    curves: dict[str, pd.DataFrame],
+    ax=None,
+    title: str = "",
+    window: int = 12,
+    min_at_risk: int = 10,
+):
     """Kaplan-Meier curves of "no event yet" with the monthly hazard on a second axis.
 
     Each table is :func:`sim.analysis.survival`'s output. The hazard is shown as a
-    ``window``-month moving average (dashed, right axis).
+    ``window``-month pooled rate (events over run-months at risk; dashed, right axis), left
+    out where fewer than ``min_at_risk`` runs remain at risk.
     """
     ax = _axes(ax)
     right = ax.twinx()
@@ -131,12 +138,14 @@ def survival(curves: dict[str, pd.DataFrame], ax=None, title: str = "", window: 
         color = f"C{k}"
         ax.step(km.month, km.survival, where="post", color=color, lw=2, label=f"{label}")
         ax.fill_between(km.month, km.low, km.high, step="post", color=color, alpha=0.15, lw=0)
-        hazard = km.hazard.iloc[1:].rolling(window, min_periods=1).mean()
+        events = km.events.iloc[1:].rolling(window, min_periods=1).sum()
+        exposed = km.at_risk.iloc[1:].rolling(window, min_periods=1).sum()
+        hazard = (events / exposed).where(km.at_risk.iloc[1:] >= min_at_risk)
         right.plot(km.month.iloc[1:], hazard, color=color, ls="--", lw=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("month")
     ax.set_ylabel("P(no event yet) (Kaplan-Meier, 95% band)")
-    right.set_ylabel(f"monthly hazard (dashed; {window}-month mean)")
+    right.set_ylabel(f"monthly hazard (dashed; {window}-month pooled)")
     right.set_ylim(bottom=0)
     ax.set_title(title)
     ax.plot([], [], color="grey", ls="--", label="monthly hazard")

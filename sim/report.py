@@ -149,7 +149,6 @@ def _sweep_panels(r: Results, label: str, kinds: set[str]) -> Iterator[Panel]:
                 ax = figures.heatmap(table, title=f"{label}: P({event})", label=f"P({event})")
                 yield Panel(f"{label}_heatmap_{event}_{x}_{y}", "heatmap", ax, cap)
     if "discovery" in kinds:
-        bounds = {p["name"]: (p["low"], p["high"]) for p in r.meta.get("parameters", [])}
         for event in analysis.EVENTS:
             hits = r.runs[event].astype(bool)
             if hits.all() or not hits.any():
@@ -158,9 +157,8 @@ def _sweep_panels(r: Results, label: str, kinds: set[str]) -> Iterator[Panel]:
             step = boxes.index(box)
             table = discovery.trajectory_table(boxes)
             ax = figures.discovery(table, step, title=f"{label}: where does {event} happen?")
-            full = bounds or {k: boxes[0].limits[k] for k in names}
             note = (
-                f"<p><b>Box for {event}:</b> {html.escape(box.describe(full))}<br>"
+                f"<p><b>Box for {event}:</b> {html.escape(box.describe())}<br>"
                 f"coverage {box.coverage:.0%}, density {box.density:.0%} "
                 f"(base rate {hits.mean():.0%}), mass {box.mass:.0%}</p>"
             )
@@ -168,7 +166,7 @@ def _sweep_panels(r: Results, label: str, kinds: set[str]) -> Iterator[Panel]:
 
 
 def panels(results: list[Results], kinds: list[str] | None = None) -> Iterator[Panel]:
-    """Every applicable figure for these results, comparing them where it makes sense."""
+    """Yield every applicable figure for these results, comparing them where it makes sense."""
     chosen = set(kinds or KINDS)
     labels = analysis.labels_for(results)
     yield from _run_panels(results, labels, chosen)
@@ -250,7 +248,7 @@ SECTIONS = {
 
 
 def render(results: list[Results], title: str | None = None, kinds: list[str] | None = None) -> str:
-    """The report as one self-contained HTML page."""
+    """Render the report as one self-contained HTML page."""
     labels = analysis.labels_for(results)
     title = title or "Scenario report: " + " vs ".join(labels)
     body = [

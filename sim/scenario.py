@@ -382,6 +382,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     c.keys(meta, "scenario", ("name", "title", "description", "months", "start"))
     name = c.text(meta, "scenario", "name")
     months = c.number(meta, "scenario", "months", 1, 10_000, integer=True)
+    c.text(meta, "scenario", "start", default="")
 
     issues_doc = c.table(raw, "", "issues")
     if not issues_doc:

@@ -225,9 +225,9 @@ def graph_figure(model: AllianceModel) -> Figure:
                 zorder=3,
                 bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8},
             )
-    ax.scatter(*xy.T, s=900, c="#f4f4f4", edgecolors="#333", zorder=2)
+    ax.scatter(*xy.T, s=500, c="#f4f4f4", edgecolors="#333", zorder=2)
     for i, actor in enumerate(p.actors):
-        ax.text(*(xy[i] * 1.22), sc.label(actor), ha="center", va="center", fontsize=9)
+        ax.text(*(xy[i] * 1.3), sc.label(actor), ha="center", va="center", fontsize=9)
     if betrayed:
         b, v = p.betrayer, p.victim
         ax.annotate(

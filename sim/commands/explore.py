@@ -1,0 +1,117 @@
+"""`sim explore [SCENARIO]`: explore a scenario in the browser with Mesa's SolaraViz.
+
+Starts ``solara run sim/viz_app.py`` on localhost as a child process, passing the scenario
+through the ``SIM_EXPLORE_SCENARIO`` environment variable, prints the address and waits;
+Ctrl-C stops the server and returns cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+DEFAULT_PORT = 8765
+DEFAULT_HOST = "127.0.0.1"
+APP = Path(__file__).resolve().parent.parent / "viz_app.py"
+INSTALL_HINT = "pip install solara altair  (or: pip install 'mesa[viz]')"
+STOP_TIMEOUT = 10.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `explore` subcommand."""
+    p = sub.add_parser(
+        "explore",
+        help="explore a scenario interactively in the browser",
+        description="Serve an interactive page (Mesa SolaraViz) with sliders for the scenario's "
+        "key parameters, the actor graph and time series; stepping runs the same model as "
+        "`sim run`. Ctrl-C stops the server.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        help="scenario file (TOML); default scenarios/baseline.toml",
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
+    )
+    p.set_defaults(func=run)
+
+
+def check_viz_installed() -> None:
+    """Raise a clear input error when the browser dependencies are missing."""
+    missing = [m for m in ("solara", "altair") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SimInputError(
+            f"the browser explorer needs {' and '.join(missing)}, which is not installed",
+            field="explore",
+            allowed=INSTALL_HINT,
+        )
+
+
+def server_command(port: int, host: str) -> list[str]:
+    """Return the command line that serves the explorer app."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        str(APP),
+        "--port",
+        str(port),
+        "--host",
+        host,
+        "--production",
+        "--no-open",
+    ]
+
+
+def server_env(scenario_path: Path) -> dict[str, str]:
+    """Return the server's environment: ours plus the scenario path."""
+    from sim.viz import SCENARIO_ENV
+
+    return {**os.environ, SCENARIO_ENV: str(scenario_path.resolve())}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the explorer until Ctrl-C or until the server exits."""
+    from sim import scenario
+    from sim.model import DEFAULT_SCENARIO
+
+    if not 0 <= args.port <= 65535:
+        raise SimInputError("must be a port number", field="--port", found=args.port)
+    check_viz_installed()
+    path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
+    sc = scenario.load(path)  # fail fast, with the scenario's own message
+    proc = subprocess.Popen(server_command(args.port, args.host), env=server_env(path))
+    print(f"{sc.title}: exploring at http://{args.host}:{args.port}/  (Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        print("sim explore: stopped", file=sys.stderr)
+        return 0
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server: interrupt, then terminate, then kill."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()

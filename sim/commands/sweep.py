@@ -1,0 +1,102 @@
+"""`sim sweep EXPERIMENT`: run an experiment's points x replicates into a resumable dataset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `sweep` subcommand."""
+    p = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep (experiment file) into a resumable Parquet dataset",
+        description="Run an experiment's design points x replicates with the array engine, "
+        "locally or on a Dask cluster, writing one Parquet file per chunk. Rerunning the same "
+        "command resumes an interrupted sweep.",
+    )
+    p.add_argument(
+        "experiment", help="experiment file (TOML), e.g. experiments/betrayal_sweep.toml"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="local worker processes (default 1: run in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (overrides --workers)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="results directory (default results/<experiment>)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete an existing results directory and start over"
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="runs per chunk, rounded to whole points (default 2000)",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="record failing runs in failures.json and continue with the other chunks",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run or resume the sweep and print where the results are."""
+    from sim import experiment, sweep
+
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)
+    exp = experiment.load_experiment(args.experiment)
+    out = args.out or Path("results") / exp.name
+    bars = []
+
+    def progress(total: int, done: int):
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=done, unit="run", desc=exp.name, file=sys.stderr)
+        bars.append(bar)
+        return bar.update
+
+    try:
+        summary = sweep.run_sweep(
+            exp,
+            out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            chunk_size=args.chunk_size,
+            force=args.force,
+            keep_going=args.keep_going,
+            command=sys.argv[1:] if sys.argv else None,
+            progress=progress,
+        )
+    except sweep.RunFailure as exc:
+        print(f"sim sweep: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for bar in bars:
+            bar.close()
+    where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.workers} worker(s)"
+    print(
+        f"{exp.name}: {summary.runs} runs ({summary.chunks} chunks, {summary.skipped} already "
+        f"done, {summary.written} written) on {where} in {summary.seconds:.1f} s"
+    )
+    if summary.failures:
+        print(f"{len(summary.failures)} chunk(s) failed; see {out / 'failures.json'}")
+    print(f"results: {out}")
+    return 1 if summary.failures else 0

@@ -1,0 +1,110 @@
+"""`sim validate [SCENARIO]`: check the article's stylized facts against seeded runs.
+
+Prints, per check, the statistic, its target and PASS/FAIL (with the Wilson 95% interval where
+the statistic is a share), then one summary line. Exits 0 even when checks fail: it reports,
+it does not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import textwrap
+
+from sim import validation
+from sim.errors import SimInputError
+from sim.scenario import load
+
+DEFAULT_SCENARIO = "scenarios/baseline.toml"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `validate` subcommand."""
+    p = sub.add_parser(
+        "validate",
+        help="check the article's stylized facts against seeded runs",
+        description="Run seeded replicates of a scenario and check the source article's own "
+        "assessments (no alliance, positive ties, lukewarm UNSC support, betrayal after a "
+        "Western offer, Iranian hedging, ...). Reports; exits 0 even if checks fail.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default=DEFAULT_SCENARIO,
+        help=f"scenario file (default {DEFAULT_SCENARIO})",
+    )
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=int,
+        default=validation.DEFAULT_REPLICATES,
+        help=f"replicates (default {validation.DEFAULT_REPLICATES})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=validation.DEFAULT_SEED,
+        help=f"random seed (default {validation.DEFAULT_SEED})",
+    )
+    p.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the checks and print the report."""
+    if args.replicates < 1:
+        raise SimInputError(
+            "must be at least 1", field="--replicates", found=args.replicates, allowed=">= 1"
+        )
+    if args.months is not None and args.months < 1:
+        raise SimInputError("must be at least 1", field="--months", found=args.months)
+    sc = load(args.scenario)
+    results = validation.validate(sc, args.replicates, args.seed, args.months)
+    print(render(sc.title, results))
+    return 0
+
+
+def _fmt(x: float) -> str:
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    return f"{x:.4f}" if abs(x) < 100 else f"{x:.1f}"
+
+
+def status(passed: bool | None) -> str:
+    """PASS, FAIL or N/A."""
+    return "N/A" if passed is None else ("PASS" if passed else "FAIL")
+
+
+def render(title: str, results: list[validation.CheckResult], width: int = 100) -> str:
+    """The validation report for a terminal."""
+    r0 = results[0]
+    lines = [
+        f"Stylized facts for {title}: {r0.runs} runs x {r0.months} months, seed {r0.seed}",
+        "",
+    ]
+    for r in results:
+        stat = _fmt(r.statistic)
+        if r.interval:
+            stat += f"  [{_fmt(r.interval[0])}, {_fmt(r.interval[1])}]"
+        lines.append(f"{status(r.passed):<4}  {r.name}  ({', '.join(r.claims)})")
+        lines += textwrap.wrap(r.statement, width, initial_indent="      ",
+                               subsequent_indent="      ")  # fmt: skip
+        lines += textwrap.wrap(f"measure: {r.measure}", width, initial_indent="      ",
+                               subsequent_indent="        ")  # fmt: skip
+        lines.append(f"      statistic: {stat}   target: {r.target}")
+        if r.detail:
+            lines += textwrap.wrap(r.detail, width, initial_indent="      ",
+                                   subsequent_indent="        ")  # fmt: skip
+        lines += textwrap.wrap(f"why: {r.why}", width, initial_indent="      ",
+                               subsequent_indent="        ")  # fmt: skip
+        lines.append("")
+    passed = sum(r.passed is True for r in results)
+    failed = [r.name for r in results if r.passed is False]
+    na = sum(r.passed is None for r in results)
+    summary = f"SUMMARY: {passed} of {len(results) - na} checks pass"
+    if failed:
+        summary += f"; FAIL: {', '.join(failed)}"
+    if na:
+        summary += f"; {na} not applicable"
+    lines.append(summary)
+    return "\n".join(lines)

