@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,11 @@ class Params:
     run_length: np.ndarray
     locate: Mapping[str, tuple[str, tuple[tuple[int, ...], ...]]] = field(repr=False)
 
+    @cached_property
+    def derived(self) -> Derived:
+        """Constant arrays the rules need every month, computed once per parameter set."""
+        return derive(self)
+
     @property
     def rows(self) -> int:
         """Length of the leading row axis (1 when shared by all replicates)."""
@@ -153,6 +159,35 @@ class Params:
                     raise ValueError(f"{fname} has {base.shape[0]} rows, not {n}")
         grown.update(updated)
         return replace(self, **grown)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Products of parameters that do not change during a run (leading row axis 1 or R)."""
+
+    issue_weight: np.ndarray  # (P, N, A, K): salience x position x action effect
+    overlap_num: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j) (1 - |pos_i - pos_j|)
+    overlap_den: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j)
+    stance_commit: np.ndarray  # (P, N, A, 2N): stance, then max(stance, 0)
+    cap_share: np.ndarray  # (P, N, N): cap_i / (cap_i + cap_j)
+    weights: np.ndarray  # (P, 4): overlap, balance, action, trust, normalised to sum 1
+
+
+def derive(p: Params) -> Derived:
+    """Compute the `Derived` arrays of a parameter set."""
+    n, k = p.pos.shape[1], p.pos.shape[2]
+    root = np.sqrt(p.sal[:, :, None, :] * p.sal[:, None, :, :])
+    agree = 1.0 - np.abs(p.pos[:, :, None, :] - p.pos[:, None, :, :])
+    w = np.stack([p.overlap, p.balance, p.action, p.trust], axis=1).astype(np.float64)
+    total = w.sum(axis=1, keepdims=True)
+    return Derived(
+        issue_weight=(p.sal * p.pos)[:, :, None, :] * p.effect,
+        overlap_num=(root * agree).reshape(-1, n * n, k),
+        overlap_den=root.reshape(-1, n * n, k),
+        stance_commit=np.concatenate([p.stance, np.maximum(p.stance, 0.0)], axis=-1),
+        cap_share=p.cap[:, :, None] / (p.cap[:, :, None] + p.cap[:, None, :]),
+        weights=w / np.where(total > 0, total, 1.0),
+    )
 
 
 def compile_params(scenario: Scenario) -> Params:

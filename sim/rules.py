@@ -33,7 +33,7 @@ class State:
 
 def initial_state(params: Params, replicates: int) -> State:
     """The state at month 0 for ``replicates`` rows (params rows must be 1 or ``replicates``)."""
-    n, k = len(params.actors), len(params.issues)
+    n = len(params.actors)
 
     def grow(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x, (replicates, *x.shape[1:])).astype(np.float64, copy=True)
@@ -71,8 +71,11 @@ def apply_events(state: State, params: Params, fired: np.ndarray) -> State:
     if fired.shape[1] == 0 or not fired.any():
         return state
     f = fired.astype(np.float64)
-    shock = (f[:, :, None, None] * params.ev_align).sum(axis=1)
-    stakes = state.stakes + (f[:, :, None] * params.ev_stakes).sum(axis=1)
+    n = state.alignment.shape[1]
+    # (R, 1, E) @ (P, E, X): matmul broadcasts the row axis (P is 1 or R).
+    ev_align = params.ev_align.reshape(params.ev_align.shape[0], -1, n * n)
+    shock = (f[:, None, :] @ ev_align).reshape(-1, n, n)
+    stakes = state.stakes + (f[:, None, :] @ params.ev_stakes)[:, 0, :]
     return replace(
         state,
         alignment=_clip_alignment(state.alignment + shock),
@@ -92,20 +95,34 @@ def expected_utility(state: State, params: Params) -> np.ndarray:
     partner one is already aligned with costs more, which caps alignment (C2, C15). Slots for
     actions an actor does not have get -inf.
     """
-    # (P, N, A, K) @ (R, 1, K, 1): matmul broadcasts the row axis (P is 1 or R).
-    desire = (params.sal * params.pos)[:, :, None, :] * params.effect
-    issue_term = (desire @ state.stakes[:, None, :, None])[..., 0]
-    # value[r, i, j]: how much i gains from a unit of friendliness toward j
-    value = params.w_alignment[:, :, None] * state.alignment
-    value = value + params.w_reciprocity[:, :, None] * np.swapaxes(state.stance, 1, 2)
+    d = params.derived
+    issue_term = _per_actor(d.issue_weight, state.stakes[:, None, :])
     tau = trust_level(state.favourable, state.unfavourable)
-    commit = np.maximum(params.stance, 0.0)  # (P, N, Amax, N)
-    relation_term = (params.stance * value[:, :, None, :]).sum(-1)
-    trust_term = params.w_trust[:, :, None] * (commit * (2.0 * tau - 1.0)[:, :, None, :]).sum(-1)
-    closeness = (1.0 + state.alignment) / 2.0  # (R, N, N) in [0, 1]
-    autonomy_term = params.w_autonomy[:, :, None] * (commit * closeness[:, :, None, :]).sum(-1)
-    eu = issue_term + relation_term + trust_term - autonomy_term
+    closeness = (1.0 + state.alignment) / 2.0
+    # Per unit of stance toward j: value of friendliness (alignment, reciprocity); per unit of
+    # commitment (positive stance): trust minus entrapment.
+    per_stance = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
+        :, :, None
+    ] * np.swapaxes(state.stance, 1, 2)
+    per_commit = (
+        params.w_trust[:, :, None] * (2.0 * tau - 1.0) - params.w_autonomy[:, :, None] * closeness
+    )
+    relation = np.concatenate([per_stance, per_commit], axis=-1)  # (R, N, 2N)
+    eu = issue_term + _per_actor(d.stance_commit, relation)
     return np.where(params.valid, eu, -np.inf)
+
+
+def _per_actor(table: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """out[r, n, a] = sum_x table[p, n, a, x] vec[r, n or 0, x], for tables of (P, N, A, X)."""
+    if table.shape[0] == 1:
+        # One shared table: N small matrix products over all replicates at once are much
+        # faster than a batched matmul of R x N tiny products.
+        n_vec = vec.shape[1]
+        return np.stack(
+            [vec[:, n if n_vec > 1 else 0] @ table[0, n].T for n in range(table.shape[1])],
+            axis=1,
+        )
+    return (table @ vec[..., None])[..., 0]
 
 
 def choice_probabilities(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
@@ -127,8 +144,15 @@ def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def stances(params: Params, actions: np.ndarray) -> np.ndarray:
     """Stance of each actor toward each other actor implied by the chosen actions, (R, N, N)."""
-    idx = actions[:, :, None, None]
-    return np.take_along_axis(params.stance, idx, axis=2)[:, :, 0, :]
+    return _select(params.stance, actions)
+
+
+def _select(table: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """Rows of a per-action table (P, N, A, X) for each actor's chosen action: (R, N, X)."""
+    n = actions.shape[1]
+    if table.shape[0] == 1:
+        return table[0][np.arange(n)[None, :], actions]
+    return table[np.arange(len(actions))[:, None], np.arange(n)[None, :], actions]
 
 
 def interest_overlap(params: Params, stakes: np.ndarray) -> np.ndarray:
@@ -136,11 +160,12 @@ def interest_overlap(params: Params, stakes: np.ndarray) -> np.ndarray:
 
     O_ij = sum_k w_ijk (1 - |pos_ik - pos_jk|) / sum_k w_ijk,  w_ijk = sqrt(sal_ik sal_jk) z_k.
     """
-    pos, sal = params.pos, params.sal
-    agree = 1.0 - np.abs(pos[:, :, None, :] - pos[:, None, :, :])  # (P, N, N, K)
-    weight = np.sqrt(sal[:, :, None, :] * sal[:, None, :, :]) * stakes[:, None, None, :]
-    total = weight.sum(-1)
-    return np.where(total > 0, (weight * agree).sum(-1) / np.where(total > 0, total, 1.0), 0.0)
+    d = params.derived
+    n = params.pos.shape[1]
+    z = stakes[:, :, None]  # (R, K, 1); matmul broadcasts the row axis (P is 1 or R)
+    num = (d.overlap_num @ z)[..., 0].reshape(-1, n, n)
+    den = (d.overlap_den @ z)[..., 0].reshape(-1, n, n)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
 def structural_balance(alignment: np.ndarray) -> np.ndarray:
@@ -183,26 +208,21 @@ def update_alignment(
     in [-1, 1], so alignment cannot run away to +-1 by feedback alone.
     """
     a = state.alignment
-    cap = params.cap
-    acts = (cap[:, :, None] * stance + cap[:, None, :] * np.swapaxes(stance, 1, 2)) / (
-        cap[:, :, None] + cap[:, None, :]
-    )
-    w_o, w_b = params.overlap[:, None, None], params.balance[:, None, None]
-    w_a, w_t = params.action[:, None, None], params.trust[:, None, None]
-    total = w_o + w_b + w_a + w_t
+    share = params.derived.cap_share
+    acts = share * stance + np.swapaxes(share, 1, 2) * np.swapaxes(stance, 1, 2)
+    w = params.derived.weights[:, :, None, None]  # (P, 4, 1, 1)
     target = (
-        w_o * interest_overlap(params, state.stakes)
-        + w_b * structural_balance(a)
-        + w_a * acts
-        + w_t * (tau + np.swapaxes(tau, 1, 2) - 1.0)
-    ) / np.where(total > 0, total, 1.0)
+        w[:, 0] * interest_overlap(params, state.stakes)
+        + w[:, 1] * structural_balance(a)
+        + w[:, 2] * acts
+        + w[:, 3] * (tau + np.swapaxes(tau, 1, 2) - 1.0)
+    )
     return _clip_alignment(a + params.rate[:, None, None] * (target - a))
 
 
 def update_stakes(state: State, params: Params, actions: np.ndarray) -> np.ndarray:
     """Stakes relax to their baseline and are pushed by actions (e.g. an offer on Ukraine)."""
-    idx = actions[:, :, None, None]
-    pushed = np.take_along_axis(params.push, idx, axis=2)[:, :, 0, :].sum(axis=1)
+    pushed = _select(params.push, actions).sum(axis=1)
     z = params.stake_base + params.persistence * (state.stakes - params.stake_base) + pushed
     return np.maximum(z, 0.0)
 
