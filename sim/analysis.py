@@ -202,6 +202,12 @@ def point_means(runs: pd.DataFrame, points: pd.DataFrame, outcome: str) -> np.nd
     return y
 
 
+def _experiment(meta: dict[str, Any]) -> dict[str, Any]:
+    """The experiment record `sim sweep` keeps in its metadata (empty if none)."""
+    exp = meta.get("experiment")
+    return exp if isinstance(exp, dict) else {}
+
+
 def _problem(meta: dict[str, Any]) -> dict[str, Any]:
     problem = meta.get("problem")
     if not problem:
@@ -244,7 +250,7 @@ def sobol(
 
     problem = _problem(meta)
     if second_order is None:
-        second_order = meta.get("calc_second_order")
+        second_order = meta.get("calc_second_order", _experiment(meta).get("second_order"))
         if second_order is None:
             second_order = sobol_second_order(len(y), problem["num_vars"])
     y = np.asarray(y, dtype=float)
@@ -278,7 +284,7 @@ def morris(
         problem,
         np.asarray(x, dtype=float),
         np.asarray(y, dtype=float),
-        num_levels=int(num_levels or meta.get("num_levels", 4)),
+        num_levels=int(num_levels or _experiment(meta).get("levels", meta.get("num_levels", 4))),
         print_to_console=False,
         seed=meta.get("seed"),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ KINDS = ("fan", "distributions", "survival", "heatmap", "sensitivity", "discover
 SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
 SENSITIVITY_OUTCOMES = ("betrayal", "partnership", "alignment_final")
 MAX_HEATMAP_PARAMETERS = 3
+
+
+def safe(name: str) -> str:
+    """Make a file-safe figure name (dotted parameter names become dashed)."""
+    return re.sub(r"[^A-Za-z0-9_\-]+", "-", name)
 
 
 @dataclass
@@ -140,14 +146,14 @@ def _sweep_panels(r: Results, label: str, kinds: set[str]) -> Iterator[Panel]:
             else:
                 ax = figures.morris_scatter(idx, title=f"Morris screening — {title}")
             note = idx.to_html(float_format=lambda v: f"{v:.3f}", border=0)
-            yield Panel(f"{label}_sensitivity_{outcome}", "sensitivity", ax, cap, note)
+            yield Panel(safe(f"{label}_sensitivity_{outcome}"), "sensitivity", ax, cap, note)
     if "heatmap" in kinds and len(names) >= 2:
         top = _ranked(r, indices)[:MAX_HEATMAP_PARAMETERS]
         for event in analysis.EVENTS:
             for x, y in itertools.combinations(top, 2):
                 table = analysis.probability_grid(r.runs, x, y, event)
                 ax = figures.heatmap(table, title=f"{label}: P({event})", label=f"P({event})")
-                yield Panel(f"{label}_heatmap_{event}_{x}_{y}", "heatmap", ax, cap)
+                yield Panel(safe(f"{label}_heatmap_{event}_{x}_{y}"), "heatmap", ax, cap)
     if "discovery" in kinds:
         for event in analysis.EVENTS:
             hits = r.runs[event].astype(bool)
@@ -162,7 +168,7 @@ def _sweep_panels(r: Results, label: str, kinds: set[str]) -> Iterator[Panel]:
                 f"coverage {box.coverage:.0%}, density {box.density:.0%} "
                 f"(base rate {hits.mean():.0%}), mass {box.mass:.0%}</p>"
             )
-            yield Panel(f"{label}_discovery_{event}", "discovery", ax, cap, note)
+            yield Panel(safe(f"{label}_discovery_{event}"), "discovery", ax, cap, note)
 
 
 def panels(results: list[Results], kinds: list[str] | None = None) -> Iterator[Panel]:

@@ -136,10 +136,9 @@ def choice_probabilities(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
 def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Sample one action per (replicate, actor) by inverse CDF with uniforms ``u`` (R, N)."""
     cdf = np.cumsum(probabilities, axis=-1)
-    picked = (cdf <= u[..., None]).sum(axis=-1)
-    # Rounding can leave cdf[-1] a hair below u; fall back to the last action with mass.
-    last = probabilities.shape[-1] - 1 - np.argmax(probabilities[..., ::-1] > 0, axis=-1)
-    return np.minimum(picked, last).astype(np.int64)
+    # Scaling u by the total keeps the pick on an action with mass even when rounding leaves
+    # the total a hair below 1 (trailing impossible actions add nothing to the cdf).
+    return (cdf <= u[..., None] * cdf[..., -1:]).sum(axis=-1)
 
 
 def stances(params: Params, actions: np.ndarray) -> np.ndarray:
@@ -162,9 +161,12 @@ def interest_overlap(params: Params, stakes: np.ndarray) -> np.ndarray:
     """
     d = params.derived
     n = params.pos.shape[1]
-    z = stakes[:, :, None]  # (R, K, 1); matmul broadcasts the row axis (P is 1 or R)
-    num = (d.overlap_num @ z)[..., 0].reshape(-1, n, n)
-    den = (d.overlap_den @ z)[..., 0].reshape(-1, n, n)
+    if d.overlap_num.shape[0] == 1:  # one shared table: a single (R, K) x (K, N*N) product
+        num = (stakes @ d.overlap_num[0].T).reshape(-1, n, n)
+        den = (stakes @ d.overlap_den[0].T).reshape(-1, n, n)
+    else:
+        num = (d.overlap_num @ stakes[:, :, None])[..., 0].reshape(-1, n, n)
+        den = (d.overlap_den @ stakes[:, :, None])[..., 0].reshape(-1, n, n)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 

@@ -44,12 +44,15 @@ def test_every_kind_renders(dirs, tmp_path):
     assert kinds == set(report.KINDS)
     names = {p.name for p in panels}
     assert "morris_sensitivity_betrayal" in names and "sobol_sensitivity_betrayal" in names
-    paths = []
+    paths, saved = [], set()
     for p in panels:
         assert p.ax.get_title() and p.ax.get_xlabel() and p.ax.get_ylabel()
         assert p.ax.get_legend() is not None
         assert "runs" in p.caption and "seed" in p.caption
-        paths += figures.save(p.ax, tmp_path / p.name, p.caption)
+        assert "." not in p.name
+        if p.kind not in saved:  # one file pair per kind keeps the test fast
+            saved.add(p.kind)
+            paths += figures.save(p.ax, tmp_path / p.name, p.caption)
     check_images(paths)
 
 
@@ -68,7 +71,7 @@ def test_plot_command_writes_png_and_svg(dirs, tmp_path, capsys):
     check_images(sorted(out.iterdir()))
     assert (out / "survival_betrayal.png").exists()
     assert main(["plot", str(dirs / "sobol"), "--kind", "heatmap", "--out", str(out)]) == 0
-    assert list(out.glob("sobol_heatmap_betrayal_*.svg"))
+    assert list(out.glob("*_heatmap_betrayal_*.svg"))
 
 
 def test_plot_command_rejects_inapplicable_kind(dirs, tmp_path, capsys):
