@@ -72,7 +72,7 @@ class Problem:
 
 
 def evidence_path(scenario_path: str | Path) -> Path:
-    """The evidence file of a scenario file: ``scenarios/X.toml`` -> ``scenarios/evidence/X.toml``."""
+    """The evidence file of a scenario: ``scenarios/X.toml`` -> ``scenarios/evidence/X.toml``."""
     p = Path(scenario_path)
     return p.parent / "evidence" / f"{p.stem}.toml"
 

@@ -52,8 +52,9 @@ class Target:
 class CheckResult:
     """The outcome of one stylized-fact check on one seeded set of runs.
 
-    ``statistic`` is a share when ``interval`` (Wilson 95%) is given, otherwise a difference or
-    ratio; ``passed`` is None when the scenario lacks what the check needs (not applicable).
+    ``kind`` says what ``statistic`` is: a ``share`` (``interval`` is Wilson 95%), a paired
+    ``difference`` (``interval`` is a normal 95% interval of the mean) or a ``ratio``.
+    ``passed`` is None when the scenario lacks what the check needs (not applicable).
     """
 
     name: str
@@ -69,6 +70,7 @@ class CheckResult:
     months: int
     interval: tuple[float, float] | None = None
     detail: str = ""
+    kind: str = "share"
 
 
 @dataclass(frozen=True)
@@ -130,9 +132,21 @@ def paired_interval(diff: np.ndarray, z: float = 1.959964) -> tuple[float, float
 Rerun = Callable[[Mapping[str, Any]], Sample]
 
 
-def _result(base: Sample, name: str, claims: tuple[str, ...], statement: str, measure: str,
-            statistic: float, target: Target, why: str, *, interval=None, detail="",
-            applicable: bool = True) -> CheckResult:  # fmt: skip
+def _result(
+    base: Sample,
+    name: str,
+    claims: tuple[str, ...],
+    statement: str,
+    measure: str,
+    statistic: float,
+    target: Target,
+    why: str,
+    *,
+    interval: tuple[float, float] | None = None,
+    detail: str = "",
+    applicable: bool = True,
+    kind: str = "difference",
+) -> CheckResult:
     return CheckResult(
         name=name,
         claims=claims,
@@ -147,17 +161,45 @@ def _result(base: Sample, name: str, claims: tuple[str, ...], statement: str, me
         months=base.months,
         interval=interval,
         detail=detail,
+        kind=kind,
     )
 
 
-def _share(base: Sample, name: str, claims: tuple[str, ...], statement: str, measure: str,
-           hits: np.ndarray, target: Target, why: str, detail: str = "") -> CheckResult:  # fmt: skip
+def _not_applicable(
+    base: Sample, name: str, claims: tuple[str, ...], target: Target
+) -> CheckResult:
+    what = "the scenario lacks what this check needs"
+    return _result(base, name, claims, what, what, math.nan, target, "", applicable=False)
+
+
+def _share(
+    base: Sample,
+    name: str,
+    claims: tuple[str, ...],
+    statement: str,
+    measure: str,
+    hits: np.ndarray,
+    target: Target,
+    why: str,
+    detail: str = "",
+) -> CheckResult:
     hits = np.asarray(hits, dtype=bool).reshape(-1)
     n = len(hits)
     share = float(hits.mean()) if n else math.nan
-    return _result(base, name, claims, statement, measure, share, target, why,
-                   interval=wilson(hits.sum(), n), detail=detail or f"{hits.sum()} of {n}",
-                   applicable=n > 0)  # fmt: skip
+    return _result(
+        base,
+        name,
+        claims,
+        statement,
+        measure,
+        share,
+        target,
+        why,
+        interval=wilson(hits.sum(), n),
+        detail=detail or f"{hits.sum()} of {n}",
+        applicable=n > 0,
+        kind="share",
+    )
 
 
 def no_alliance(base: Sample, rerun: Rerun) -> CheckResult:
@@ -224,10 +266,9 @@ def unsc_lukewarm(base: Sample, rerun: Rerun) -> CheckResult:
 
 def offer_raises_betrayal(base: Sample, rerun: Rerun, window: int = 12) -> CheckResult:
     """C11: a Western offer on Ukraine makes a Russian betrayal much more likely."""
-    sc, prm = base.scenario, base.params
+    prm = base.params
     if "western_offer" not in prm.events:
-        return _result(base, "offer_raises_betrayal", ("C11",), "not applicable", "",
-                       math.nan, Target(">=", 2.0), "", applicable=False)  # fmt: skip
+        return _not_applicable(base, "offer_raises_betrayal", ("C11",), Target(">=", 2.0))
     offer = base.traj.fired[:, :, prm.events.index("western_offer")]
     betray = base.traj.actions[:, :, prm.betrayer] == prm.betrayal_action
     # after[r, t]: an offer fired in one of months t-window+1 .. t (events act before choices)
@@ -255,6 +296,7 @@ def offer_raises_betrayal(base: Sample, rerun: Rerun, window: int = 12) -> Check
         detail=f"after an offer {p_in:.4f} [{lo_in:.4f}, {hi_in:.4f}] ({k_in}/{n_in} "
         f"run-months); otherwise {p_out:.4f} [{lo_out:.4f}, {hi_out:.4f}] ({k_out}/{n_out})",
         applicable=n_in > 0 and n_out > 0,
+        kind="ratio",
     )
 
 
@@ -285,7 +327,7 @@ def iran_hedges(base: Sample, rerun: Rerun) -> CheckResult:
 
 def no_break_with_west(base: Sample, rerun: Rerun) -> CheckResult:
     """C14, C15: Iran keeps its slow rapprochement with the West alive."""
-    sc, prm = base.scenario, base.params
+    sc = base.scenario
     h, west = sc.hedging["actor"], sc.hedging["west"]
     i, j = sc.actor_ids.index(h), sc.actor_ids.index(west)
     final = base.traj.pair_series(i, j)[:, -1]
@@ -307,8 +349,7 @@ def summit_fades(base: Sample, rerun: Rerun, after: int = 12) -> CheckResult:
     sc, prm = base.scenario, base.params
     name = "events.tehran_summit.alignment.iran.russia"
     if name not in sc.parameters() or base.months < after:
-        return _result(base, "summit_fades", ("C1",), "not applicable", "", math.nan,
-                       Target("<", 0.02), "", applicable=False)  # fmt: skip
+        return _not_applicable(base, "summit_fades", ("C1",), Target("<", 0.02))
     off = rerun({name: 0.0})
     i, j = prm.pair
     diff = (base.traj.pair_series(i, j)[:, after] - off.traj.pair_series(i, j)[:, after]).astype(
@@ -333,12 +374,11 @@ def summit_fades(base: Sample, rerun: Rerun, after: int = 12) -> CheckResult:
 
 def isolation_drives_convergence(base: Sample, rerun: Rerun) -> CheckResult:
     """C7: US isolation of Iran pushes Iran and Russia together."""
-    sc, prm = base.scenario, base.params
+    sc = base.scenario
     pre = "actors.united_states.actions.isolate_iran"
     mild = {f"{pre}.stance.iran": -0.6, f"{pre}.issues.nuclear": -0.2}
     if not all(k in sc.parameters() for k in mild):
-        return _result(base, "isolation_drives_convergence", ("C7",), "not applicable", "",
-                       math.nan, Target(">", 0.0), "", applicable=False)  # fmt: skip
+        return _not_applicable(base, "isolation_drives_convergence", ("C7",), Target(">", 0.0))
     other = rerun(mild)
     diff = base.runs.alignment_mean.to_numpy() - other.runs.alignment_mean.to_numpy()
     return _result(
@@ -400,6 +440,7 @@ def results_table(results: list[CheckResult]) -> pd.DataFrame:
                 "statistic": r.statistic,
                 "low95": lo,
                 "high95": hi,
+                "kind": r.kind,
                 "target": str(r.target),
                 "passed": r.passed,
                 "runs": r.runs,

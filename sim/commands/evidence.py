@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from sim import claims
 from sim.evidence import (
     Entry,
+    check_evidence,
     evidence_path,
     group_title,
     grouped,
@@ -62,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     sc = load(args.scenario)
     entries = scenario_evidence(args.scenario, sc)
     own = evidence_path(args.scenario)
-    require_evidence(sc, entries, str(own if own.exists() else args.scenario))
+    if own.exists():
+        require_evidence(sc, entries, str(own))
+    else:
+        entries = borrowed(sc, entries)
     if args.format == "text":
         sys.stdout.write(render_text(sc, entries))
         return 0
@@ -77,6 +82,26 @@ def run(args: argparse.Namespace) -> int:
     tmp.replace(out)
     print(f"wrote {out} ({len(entries)} parameters)")
     return 0
+
+
+def borrowed(sc: Scenario, entries: list[Entry]) -> list[Entry]:
+    """Baseline entries shown for a scenario without its own table.
+
+    The scenario's value replaces the baseline's (the reason notes the baseline value); every
+    mismatch (a number without evidence, a value outside the baseline range) is a warning on
+    stderr, not an error: a variant may leave the evidence on purpose.
+    """
+    params = sc.parameters()
+    out = []
+    for e in entries:
+        value = params[e.name]
+        if value != e.value:
+            note = f" (Baseline value {_num(e.value)}; this scenario departs from it.)"
+            e = replace(e, value=value, reason=e.reason + note)
+        out.append(e)
+    for p in check_evidence(sc, out):
+        print(f"sim evidence: warning: {sc.source}: {p}", file=sys.stderr)
+    return out
 
 
 def display_path(path: Path) -> str:

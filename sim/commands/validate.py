@@ -70,6 +70,10 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}" if abs(x) < 100 else f"{x:.1f}"
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=" " * 6, subsequent_indent=" " * 8)
+
+
 def status(passed: bool | None) -> str:
     """PASS, FAIL or N/A."""
     return "N/A" if passed is None else ("PASS" if passed else "FAIL")
@@ -85,18 +89,15 @@ def render(title: str, results: list[validation.CheckResult], width: int = 100) 
     for r in results:
         stat = _fmt(r.statistic)
         if r.interval:
-            stat += f"  [{_fmt(r.interval[0])}, {_fmt(r.interval[1])}]"
+            kind = "Wilson 95%" if r.kind == "share" else "95% CI"
+            stat += f"  [{_fmt(r.interval[0])}, {_fmt(r.interval[1])}] {kind}"
         lines.append(f"{status(r.passed):<4}  {r.name}  ({', '.join(r.claims)})")
-        lines += textwrap.wrap(r.statement, width, initial_indent="      ",
-                               subsequent_indent="      ")  # fmt: skip
-        lines += textwrap.wrap(f"measure: {r.measure}", width, initial_indent="      ",
-                               subsequent_indent="        ")  # fmt: skip
+        lines += _wrap(r.statement, width)
+        lines += _wrap(f"measure: {r.measure}", width)
         lines.append(f"      statistic: {stat}   target: {r.target}")
         if r.detail:
-            lines += textwrap.wrap(r.detail, width, initial_indent="      ",
-                                   subsequent_indent="        ")  # fmt: skip
-        lines += textwrap.wrap(f"why: {r.why}", width, initial_indent="      ",
-                               subsequent_indent="        ")  # fmt: skip
+            lines += _wrap(r.detail, width)
+        lines += _wrap(f"why: {r.why}", width)
         lines.append("")
     passed = sum(r.passed is True for r in results)
     failed = [r.name for r in results if r.passed is False]

@@ -1,0 +1,113 @@
+"""Stylized-fact checks: structure, reproducibility, the statistics' arithmetic, the CLI."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim import validation
+from sim.cli import main
+from sim.validation import Target, wilson
+from tests.conftest import BASELINE
+
+SMALL = {"replicates": 200, "seed": 7, "months": 60}
+NAMES = [
+    "no_alliance",
+    "ties_stay_positive",
+    "unsc_lukewarm",
+    "offer_raises_betrayal",
+    "iran_hedges",
+    "no_break_with_west",
+    "summit_fades",
+    "isolation_drives_convergence",
+]
+
+
+@pytest.fixture(scope="module")
+def results():
+    from sim import scenario
+
+    return validation.validate(scenario.load(BASELINE), **SMALL)
+
+
+def test_every_check_reports_a_full_record(results):
+    assert [r.name for r in results] == NAMES
+    for r in results:
+        assert r.claims and all(c.startswith("C") for c in r.claims)
+        assert r.statement and r.measure and r.why
+        assert (r.runs, r.seed, r.months) == (200, 7, 60)
+        assert r.passed is (r.target.met(r.statistic))
+        if r.interval is not None:
+            assert r.interval[0] <= r.statistic <= r.interval[1] + 1e-12
+
+
+def test_shares_are_shares(results):
+    by = {r.name: r for r in results}
+    for name in ("no_alliance", "ties_stay_positive", "unsc_lukewarm", "iran_hedges"):
+        assert 0.0 <= by[name].statistic <= 1.0
+
+
+def test_same_seed_same_results(results):
+    from sim import scenario
+
+    again = validation.validate(scenario.load(BASELINE), **SMALL)
+    assert [(r.statistic, r.passed) for r in again] == [(r.statistic, r.passed) for r in results]
+
+
+def test_unsc_share_counts_crisis_months_only(baseline):
+    base = validation.run_sample(baseline, 50, 3, 24)
+    r = validation.unsc_lukewarm(base, lambda o: None)
+    ev = base.params.events.index("unsc_crisis")
+    ai = base.params.actors.index("russia")
+    fired = base.traj.fired[:, :, ev]
+    back = base.traj.actions[:, :, ai] == base.params.actions[ai].index("back_iran")
+    assert r.statistic == pytest.approx(back[fired].mean())
+
+
+def test_offer_check_with_forced_offers_and_no_offers(baseline):
+    always = baseline.with_overrides({"events.western_offer.hazard": 1.0})
+    base = validation.run_sample(always, 20, 1, 12)
+    r = validation.offer_raises_betrayal(base, lambda o: None)
+    assert r.passed is None  # every month follows an offer: nothing to compare with
+    never = baseline.with_overrides({"events.western_offer.hazard": 0.0})
+    r = validation.offer_raises_betrayal(validation.run_sample(never, 20, 1, 12), lambda o: None)
+    assert r.passed is None
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 100)
+    assert lo == 0.0 and 0.03 < hi < 0.04
+    lo, hi = wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
+    assert all(math.isnan(x) for x in wilson(0, 0))
+
+
+def test_target():
+    assert Target("<=", 0.2).met(0.2) and not Target("<", 0.2).met(0.2)
+    assert not Target(">=", 0.5).met(float("nan"))
+    assert str(Target(">=", 0.9)) == ">= 0.9"
+
+
+def test_results_table(results):
+    table = validation.results_table(results)
+    assert list(table.check) == NAMES
+    assert np.isfinite(table.statistic).all()
+
+
+def test_cli_reports_and_exits_zero(capsys):
+    argv = ["validate", str(BASELINE), "--replicates", "200", "--seed", "7", "--months", "60"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for name in NAMES:
+        assert name in out
+    assert out.count("target:") == len(NAMES)
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("SUMMARY: ") and "checks pass" in summary
+    assert "[" in out  # Wilson intervals on shares
+
+
+def test_cli_rejects_bad_sizes(capsys):
+    assert main(["validate", str(BASELINE), "--replicates", "0"]) == 2
+    assert "--replicates" in capsys.readouterr().err
