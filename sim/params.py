@@ -47,6 +47,7 @@ ROW_FIELDS = (
     "action",
     "trust",
     "evidence",
+    "atmosphere",
     "trust_shock",
     "ev_month",
     "ev_hazard",
@@ -97,6 +98,7 @@ class Params:
     action: np.ndarray
     trust: np.ndarray
     evidence: np.ndarray
+    atmosphere: np.ndarray
     trust_shock: np.ndarray
     ev_month: np.ndarray
     ev_hazard: np.ndarray
@@ -345,6 +347,7 @@ def compile_params(scenario: Scenario) -> Params:
         action=dyn["action"],
         trust=dyn["trust"],
         evidence=dyn["evidence"],
+        atmosphere=dyn["atmosphere"],
         trust_shock=np.array([bet["trust_shock"]]),
         ev_month=row(ev_month, np.int64),
         ev_hazard=row(ev_hazard),

@@ -23,7 +23,9 @@ class State:
     """The world at the start of a month, for R replicates."""
 
     month: int
-    alignment: np.ndarray  # (R, N, N) symmetric in [-1, 1], diagonal 1
+    alignment: np.ndarray  # (R, N, N) symmetric in [-1, 1], diagonal 1: as actors perceive it
+    base: np.ndarray  # (R, N, N) structural alignment, which drifts with interests and acts
+    mood: np.ndarray  # (R, N, N) transient atmosphere from events (summits, snapbacks), fading
     favourable: np.ndarray  # (R, N, N) beta evidence: i's memory of j's cooperative acts
     unfavourable: np.ndarray  # (R, N, N) i's memory of j's hostile acts and betrayals
     stakes: np.ndarray  # (R, K) how much is at play on each issue this month
@@ -38,9 +40,12 @@ def initial_state(params: Params, replicates: int) -> State:
     def grow(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x, (replicates, *x.shape[1:])).astype(np.float64, copy=True)
 
+    align0 = grow(params.align0)
     return State(
         month=0,
-        alignment=grow(params.align0),
+        alignment=align0,
+        base=align0.copy(),
+        mood=np.zeros_like(align0),
         favourable=grow(params.fav0),
         unfavourable=grow(params.unfav0),
         stakes=grow(params.stake_base),
@@ -67,7 +72,7 @@ def fired_events(params: Params, month: int, u_events: np.ndarray) -> np.ndarray
 
 
 def apply_events(state: State, params: Params, fired: np.ndarray) -> State:
-    """Shock alignment and issue stakes by the events that fired."""
+    """Shock the alignment atmosphere and the issue stakes by the events that fired."""
     if fired.shape[1] == 0 or not fired.any():
         return state
     f = fired.astype(np.float64)
@@ -76,9 +81,12 @@ def apply_events(state: State, params: Params, fired: np.ndarray) -> State:
     ev_align = params.ev_align.reshape(params.ev_align.shape[0], -1, n * n)
     shock = (f[:, None, :] @ ev_align).reshape(-1, n, n)
     stakes = state.stakes + (f[:, None, :] @ params.ev_stakes)[:, 0, :]
+    # Events change the atmosphere, not the structure (C1): the shock fades on its own.
+    mood = state.mood + shock
     return replace(
         state,
-        alignment=_clip_alignment(state.alignment + shock),
+        alignment=_clip_alignment(state.base + mood),
+        mood=mood,
         stakes=np.maximum(stakes, 0.0),
     )
 
@@ -89,23 +97,27 @@ def expected_utility(state: State, params: Params) -> np.ndarray:
     EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                      (issues, stakes-weighted)
             + sum_j stance_aj (w_align_i A_ij + w_recip_i S_ji)        (relations, reciprocity)
             + w_trust_i sum_j max(stance_aj, 0) (2 tau_ij - 1)         (fear of abandonment)
-            - w_autonomy_i sum_j max(stance_aj, 0) (1 + A_ij) / 2     (fear of entrapment)
+            - w_autonomy_i sum_j max(stance_aj, 0) c_ij / (1 - c_ij)   (fear of entrapment)
     Beliefs: others repeat last month's stance (S_ji); trust tau_ij is i's estimate of j's
-    reliability. Entrapment fear grows with closeness (Snyder 1984): committing further to a
-    partner one is already aligned with costs more, which caps alignment (C2, C15). Slots for
+    reliability. Entrapment fear grows with closeness c_ij = min((1 + A_ij) / 2, 0.95) as its
+    odds (Snyder 1984): committing further to a partner one is already close to costs more and
+    more, which caps alignment (C2) and makes hedging the usual answer (C15). Slots for
     actions an actor does not have get -inf.
     """
     d = params.derived
     issue_term = _per_actor(d.issue_weight, state.stakes[:, None, :])
     tau = trust_level(state.favourable, state.unfavourable)
-    closeness = (1.0 + state.alignment) / 2.0
+    # Entrapment fear as the odds of closeness c = (1 + A) / 2: it grows without bound as a
+    # partnership nears alliance (capped at c = 0.95 to stay finite).
+    closeness = np.minimum((1.0 + state.alignment) / 2.0, 0.95)
+    entrapment = closeness
     # Per unit of stance toward j: value of friendliness (alignment, reciprocity); per unit of
     # commitment (positive stance): trust minus entrapment.
     per_stance = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
         :, :, None
     ] * np.swapaxes(state.stance, 1, 2)
     per_commit = (
-        params.w_trust[:, :, None] * (2.0 * tau - 1.0) - params.w_autonomy[:, :, None] * closeness
+        params.w_trust[:, :, None] * (2.0 * tau - 1.0) - params.w_autonomy[:, :, None] * entrapment
     )
     relation = np.concatenate([per_stance, per_commit], axis=-1)  # (R, N, 2N)
     eu = issue_term + _per_actor(d.stance_commit, relation)
@@ -199,15 +211,18 @@ def update_trust(
 
 def update_alignment(
     state: State, params: Params, stance: np.ndarray, tau: np.ndarray
-) -> np.ndarray:
-    """Monthly alignment drift toward a bounded target.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly alignment drift toward a bounded target; returns (base, mood, alignment).
 
-    A_ij <- A_ij + rate (target_ij - A_ij), where target is the weighted mean
+    Structural alignment moves toward a target, base_ij <- base_ij + rate (target_ij - base_ij),
+    the event atmosphere fades, mood <- atmosphere * mood, and the alignment actors perceive is
+    clip(base + mood). The target is the weighted mean
     (overlap O_ij + balance B_ij + action C_ij + trust M_ij) / (overlap + balance + action + trust)
     of four pulls, each in [-1, 1]: O interest overlap (C2, C9); B structural balance (C7, C16);
     C capability-weighted mean of the stances the two took toward each other this month;
     M = tau_ij + tau_ji - 1 mutual trust (C3). Being a mean of bounded pulls, the target stays
-    in [-1, 1], so alignment cannot run away to +-1 by feedback alone.
+    in [-1, 1], so alignment cannot run away to +-1 by feedback alone. The pulls are computed
+    from the perceived alignment.
     """
     a = state.alignment
     share = params.derived.cap_share
@@ -219,7 +234,9 @@ def update_alignment(
         + w[:, 2] * acts
         + w[:, 3] * (tau + np.swapaxes(tau, 1, 2) - 1.0)
     )
-    return _clip_alignment(a + params.rate[:, None, None] * (target - a))
+    base = state.base + params.rate[:, None, None] * (target - state.base)
+    mood = state.mood * params.atmosphere[:, None, None]
+    return _clip_alignment(base), mood, _clip_alignment(base + mood)
 
 
 def update_stakes(state: State, params: Params, actions: np.ndarray) -> np.ndarray:
@@ -242,11 +259,13 @@ def transition(state: State, params: Params, actions: np.ndarray) -> tuple[State
     betrayed = actions[:, params.betrayer] == params.betrayal_action
     fav, unfav = update_trust(state, params, stance, betrayed)
     tau = trust_level(fav, unfav)
-    alignment = update_alignment(state, params, stance, tau)
+    base, mood, alignment = update_alignment(state, params, stance, tau)
     stakes = update_stakes(state, params, actions)
     nxt = State(
         month=state.month + 1,
         alignment=alignment,
+        base=base,
+        mood=mood,
         favourable=fav,
         unfavourable=unfav,
         stakes=stakes,

@@ -19,7 +19,7 @@ from typing import Any
 from sim.errors import SimInputError
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
-DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence")
+DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence", "atmosphere")
 
 
 @dataclass(frozen=True)
@@ -416,7 +416,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     c.keys(dyn_doc, "dynamics", DYNAMICS)
     dynamics = {
         "rate": c.number(dyn_doc, "dynamics", "rate", 0, 1, lo_open=True),
-        **{k: c.number(dyn_doc, "dynamics", k, 0, 100) for k in DYNAMICS[1:]},
+        "atmosphere": c.number(dyn_doc, "dynamics", "atmosphere", 0, 1, hi_open=True),
+        **{k: c.number(dyn_doc, "dynamics", k, 0, 100) for k in DYNAMICS[1:-1]},
     }
 
     bet = c.table(raw, "", "betrayal")

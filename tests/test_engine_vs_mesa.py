@@ -8,7 +8,7 @@ from tests.test_sweep import tiny
 
 @pytest.mark.parametrize("name", ["betrayal_sweep", "alignment_drift_sobol"])
 def test_sweep_runs_equal_mesa_runs(name):
-    exp = tiny(name, points=3, replicates=3, months=36)
+    exp = tiny(name, points=4, replicates=3, months=36)
     plan = sweep.make_plan(exp, 1000)
     runs = sweep.run_chunk(plan.task(0)).runs
     for point, rep in [(0, 0), (1, 2), (plan.values.shape[0] - 1, 1)]:

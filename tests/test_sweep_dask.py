@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from sim import sweep
-from sim.errors import SimInputError
 from tests.test_sweep import tiny
 
 distributed = pytest.importorskip("distributed")
@@ -29,8 +28,3 @@ def test_dask_cluster_gives_the_local_bytes(tmp_path):
     pd.testing.assert_frame_equal(
         sweep.read_trajectories(tmp_path / "dask"), sweep.read_trajectories(tmp_path / "local")
     )
-
-
-def test_unreachable_scheduler_is_a_clear_error(tmp_path):
-    with pytest.raises(SimInputError, match="scheduler"):
-        sweep.run_sweep(tiny(), tmp_path / "o", scheduler="tcp://127.0.0.1:9")
