@@ -54,9 +54,9 @@ class ActorAgent(mesa.Agent):
     def step(self) -> None:
         """Choose this month's action from the model's current choice probabilities."""
         i = self.index
-        probs = self.model.choice_probabilities[:, i : i + 1]
+        weights = self.model.choice_weights[:, i : i + 1]
         u = self.model.choice_uniforms[:, i : i + 1]
-        self.action_index = int(rules.choose(probs, u)[0, 0])
+        self.action_index = int(rules.choose(weights, u)[0, 0])
 
 
 class AllianceModel(mesa.Model):
@@ -91,7 +91,7 @@ class AllianceModel(mesa.Model):
         self._alignment = [self._pair_values()]
         self._actions: list[np.ndarray] = []
         self._fired: list[np.ndarray] = []
-        self.choice_probabilities = np.zeros((1, n, self.params.valid.shape[1]))
+        self.choice_weights = np.zeros((1, n, self.params.valid.shape[1]))
         self.choice_uniforms = np.zeros((1, n))
         for i, actor in enumerate(self.scenario.actors):
             ActorAgent(self, i, actor.id, actor.label)
@@ -113,9 +113,7 @@ class AllianceModel(mesa.Model):
         u = rng.uniforms(self.keys, self.state.month, e + len(p.actors))
         fired = rules.fired_events(p, self.state.month + 1, u[:, :e])
         self.state = rules.apply_events(self.state, p, fired)
-        self.choice_probabilities = rules.choice_probabilities(
-            rules.expected_utility(self.state, p), p.temp
-        )
+        self.choice_weights = rules.choice_weights(rules.expected_utility(self.state, p), p.temp)
         self.choice_uniforms = u[:, e:]
         for agent in self.actor_agents:
             agent.step()

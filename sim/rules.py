@@ -134,23 +134,43 @@ def _per_actor(table: np.ndarray, vec: np.ndarray) -> np.ndarray:
             [vec[:, n if n_vec > 1 else 0] @ table[0, n].T for n in range(table.shape[1])],
             axis=1,
         )
-    return (table @ vec[..., None])[..., 0]
+    if vec.shape[1] == 1:
+        return np.einsum("rnax,rx->rna", table, vec[:, 0])
+    return np.einsum("rnax,rnx->rna", table, vec)
+
+
+def choice_weights(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+    """Unnormalised logit weights exp((EU(a) - max EU) / T); impossible actions weigh 0.
+
+    Logit quantal response (McKelvey and Palfrey 1995). The maximum is taken with a short loop
+    over the few action slots, which is much faster than a reduction over a tiny last axis.
+    """
+    z = eu / temperature[..., None]
+    top = z[..., 0]
+    for a in range(1, z.shape[-1]):
+        top = np.maximum(top, z[..., a])
+    return np.exp(z - top[..., None])
 
 
 def choice_probabilities(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
-    """Logit quantal response (McKelvey and Palfrey 1995): P(a) proportional to exp(EU(a)/T)."""
-    z = eu / temperature[..., None]
-    z = z - z.max(axis=-1, keepdims=True)
-    w = np.exp(z)
+    """Logit choice probabilities: P(a) proportional to exp(EU(a) / T)."""
+    w = choice_weights(eu, temperature)
     return w / w.sum(axis=-1, keepdims=True)
 
 
-def choose(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Sample one action per (replicate, actor) by inverse CDF with uniforms ``u`` (R, N)."""
-    cdf = np.cumsum(probabilities, axis=-1)
-    # Scaling u by the total keeps the pick on an action with mass even when rounding leaves
-    # the total a hair below 1 (trailing impossible actions add nothing to the cdf).
-    return (cdf <= u[..., None] * cdf[..., -1:]).sum(axis=-1)
+def choose(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Sample one action per (replicate, actor) by inverse CDF with uniforms ``u`` (R, N).
+
+    ``weights`` may be probabilities or unnormalised weights: the threshold is ``u`` times the
+    total, which also keeps the pick on an action with mass when rounding leaves the total a
+    hair off 1 (trailing impossible actions add nothing to the cumulative sum).
+    """
+    cdf = np.cumsum(weights, axis=-1)
+    threshold = u * cdf[..., -1]
+    picked = np.zeros(u.shape, dtype=np.int64)
+    for a in range(weights.shape[-1] - 1):
+        picked += cdf[..., a] <= threshold
+    return picked
 
 
 def stances(params: Params, actions: np.ndarray) -> np.ndarray:
@@ -177,8 +197,8 @@ def interest_overlap(params: Params, stakes: np.ndarray) -> np.ndarray:
         num = (stakes @ d.overlap_num[0].T).reshape(-1, n, n)
         den = (stakes @ d.overlap_den[0].T).reshape(-1, n, n)
     else:
-        num = (d.overlap_num @ stakes[:, :, None])[..., 0].reshape(-1, n, n)
-        den = (d.overlap_den @ stakes[:, :, None])[..., 0].reshape(-1, n, n)
+        num = np.einsum("rpk,rk->rp", d.overlap_num, stakes).reshape(-1, n, n)
+        den = np.einsum("rpk,rk->rp", d.overlap_den, stakes).reshape(-1, n, n)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
@@ -247,7 +267,7 @@ def update_stakes(state: State, params: Params, actions: np.ndarray) -> np.ndarr
 
 
 def _clip_alignment(a: np.ndarray) -> np.ndarray:
-    a = np.clip(a, -1.0, 1.0)
+    a = np.minimum(np.maximum(a, -1.0), 1.0)  # np.clip's dispatch costs more on small arrays
     n = a.shape[-1]
     a[:, np.arange(n), np.arange(n)] = 1.0
     return a
@@ -283,7 +303,7 @@ def step(state: State, params: Params, u: np.ndarray) -> tuple[State, np.ndarray
     e = len(params.events)
     fired = fired_events(params, state.month + 1, u[:, :e])
     state = apply_events(state, params, fired)
-    probs = choice_probabilities(expected_utility(state, params), params.temp)
-    actions = choose(probs, u[:, e:])
+    weights = choice_weights(expected_utility(state, params), params.temp)
+    actions = choose(weights, u[:, e:])
     nxt, _ = transition(state, params, actions)
     return nxt, fired, actions
