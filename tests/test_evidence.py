@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import claims
+from sim import claims, evidence
 from sim.errors import SimInputError
 from sim.evidence import (
     Entry,
@@ -171,3 +171,14 @@ def test_claims_table_matches_domain_notes():
         pytest.skip("domain notes not available")
     rows = re.findall(r"^\| (C\d+) \| ([^|]+) \|", DOMAIN.read_text(), flags=re.M)
     assert [(i, s.strip()) for i, s in rows] == [(c.id, c.section) for c in claims.CLAIMS]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.name
+)
+def test_every_shipped_scenario_has_complete_evidence(path):
+    from sim import scenario as scenario_mod
+
+    sc = scenario_mod.load(path)
+    problems = evidence.check_evidence(sc, evidence.scenario_evidence(path, sc))
+    assert not problems, problems[:3]
