@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The betrayal question: will Russia trade its Syria stance for Western concessions on Ukraine,
+# when, and under which conditions? Baseline and betrayal_in_syria (seed 2015, 1000 replicates
+# each) plus the Latin-hypercube sweep of experiments/betrayal_sweep.toml, in one report.
+#
+#   bash experiments/betrayal_study.sh [OUT_DIR]      (default results/betrayal)
+#
+# Same seed, same numbers: rerunning regenerates the report exactly (apart from timestamps).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT="${1:-results/betrayal}"
+SEED=2015
+REPLICATES="${REPLICATES:-1000}"  # override only for a smoke test
+
+mkdir -p "$OUT"
+for name in baseline betrayal_in_syria; do
+    sim run "scenarios/${name}.toml" --seed "$SEED" -n "$REPLICATES" \
+        --out "$OUT/$name" --force --no-figures
+done
+sim sweep experiments/betrayal_sweep.toml --out "$OUT/sweep" --force
+sim report "$OUT/baseline" "$OUT/betrayal_in_syria" "$OUT/sweep" --out "$OUT/report.html" \
+    --title "A Russian betrayal of Iran in Syria? (seed $SEED)"
