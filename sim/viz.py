@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.errors import SimInputError
 from sim.model import DEFAULT_SCENARIO, AllianceModel
@@ -265,6 +266,7 @@ def dyads_figure(model: AllianceModel) -> Figure:
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlim(0, max(1, int(months[-1])))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("month")
     ax.set_ylabel("alignment")
     ax.set_title("Alignment per dyad", fontsize=10)
@@ -290,6 +292,7 @@ def actions_figure(model: AllianceModel) -> Figure:
         ax.set_ylabel(sc.label(p.actors[i]), fontsize=8, rotation=0, ha="right", va="center")
     axes[-1].set_xlim(0.5, max(1, len(months)) + 0.5)
     axes[-1].set_xlabel("month")
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_title("Chosen action per actor", fontsize=10)
     fig.subplots_adjust(left=0.3, hspace=0.3)
     return fig

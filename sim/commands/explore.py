@@ -8,6 +8,7 @@ Ctrl-C stops the server and returns cleanly.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import os
 import signal
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check_viz_installed() -> None:
-    """Raise a clear input error when the browser dependencies are missing."""
+    """Raise a clear input error when the browser dependencies are missing or incompatible."""
     missing = [m for m in ("solara", "altair") if importlib.util.find_spec(m) is None]
     if missing:
         raise SimInputError(
@@ -55,6 +56,28 @@ def check_viz_installed() -> None:
             field="explore",
             allowed=INSTALL_HINT,
         )
+    vuetify = _version("ipyvuetify")
+    if vuetify and int(vuetify.split(".")[0]) >= 2:
+        raise SimInputError(
+            "Mesa 3.3's SolaraViz needs ipyvuetify 1.x (its pages fail with 2.x or later)",
+            field="explore",
+            found=f"ipyvuetify {vuetify}",
+            allowed="pip install 'ipyvuetify>=1.9,<2' 'ipyvue>=1.9,<2'",
+        )
+    solara = _version("solara")
+    if solara and _version("solara-assets") != solara:
+        print(
+            "sim explore: note: solara-assets is not installed for this solara, so the page "
+            f"loads its scripts from a CDN; offline: pip install 'solara-assets=={solara}'",
+            file=sys.stderr,
+        )
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def server_command(port: int, host: str) -> list[str]:
@@ -71,6 +94,7 @@ def server_command(port: int, host: str) -> list[str]:
         host,
         "--production",
         "--no-open",
+        "--no-check-version",  # no call to pypi.org: the explorer stays on localhost
     ]
 
 
@@ -78,7 +102,11 @@ def server_env(scenario_path: Path) -> dict[str, str]:
     """Return the server's environment: ours plus the scenario path."""
     from sim.viz import SCENARIO_ENV
 
-    return {**os.environ, SCENARIO_ENV: str(scenario_path.resolve())}
+    return {
+        **os.environ,
+        SCENARIO_ENV: str(scenario_path.resolve()),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # localhost only: no usage reports
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
     check_viz_installed()
     path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
     sc = scenario.load(path)  # fail fast, with the scenario's own message
-    proc = subprocess.Popen(server_command(args.port, args.host), env=server_env(path))
+    # own session: Ctrl-C reaches only us, and we shut the server down in order
+    proc = subprocess.Popen(
+        server_command(args.port, args.host), env=server_env(path), start_new_session=True
+    )
     print(f"{sc.title}: exploring at http://{args.host}:{args.port}/  (Ctrl-C to stop)")
     sys.stdout.flush()
     try:
@@ -103,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop the server: interrupt, then terminate, then kill."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    """Stop the server: terminate (uvicorn shuts down gracefully), interrupt, then kill."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
         if proc.poll() is not None:
             return
         proc.send_signal(sig)
