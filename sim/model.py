@@ -24,9 +24,9 @@ from sim import outcomes, rng, rules
 from sim.api import as_scenario
 from sim.engine import Trajectory, pair_index
 from sim.params import compile_params
-from sim.scenario import Scenario
+from sim.scenario import BASELINE, Scenario
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+DEFAULT_SCENARIO = BASELINE
 
 
 class ActorAgent(mesa.Agent):

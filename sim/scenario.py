@@ -19,6 +19,10 @@ from typing import Any
 from sim.errors import SimInputError
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
+
+# The shipped baseline, found beside the package in a source checkout (the default scenario of
+# the commands that take one).
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence", "atmosphere")
 
 
@@ -511,36 +515,24 @@ def _actor(c: _Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) 
         if not isinstance(act, Mapping):
             c.fail(af, "expected a table", found=act)
         c.keys(act, af, ("label", "stance", "issues", "stakes"))
-        actions.append(
-            Action(
-                id=act_id,
-                label=c.text(act, af, "label", default=act_id),
-                stance=c.numbers_by(
-                    c.table(act, af, "stance", required=False),
-                    af + ".stance",
-                    others,
-                    -1,
-                    1,
-                    complete=False,
-                ),
-                issues=c.numbers_by(
-                    c.table(act, af, "issues", required=False),
-                    af + ".issues",
-                    issue_ids,
-                    -1,
-                    1,
-                    complete=False,
-                ),
-                stakes=c.numbers_by(
-                    c.table(act, af, "stakes", required=False),
-                    af + ".stakes",
-                    issue_ids,
-                    -10,
-                    10,
-                    complete=False,
-                ),
+        # (table, allowed names, low, high) of each kind of effect an action may declare
+        kinds = {
+            "stance": (others, -1, 1),
+            "issues": (issue_ids, -1, 1),
+            "stakes": (issue_ids, -10, 10),
+        }
+        effects = {
+            kind: c.numbers_by(
+                c.table(act, af, kind, required=False),
+                f"{af}.{kind}",
+                names,
+                lo,
+                hi,
+                complete=False,
             )
-        )
+            for kind, (names, lo, hi) in kinds.items()
+        }
+        actions.append(Action(id=act_id, label=c.text(act, af, "label", default=act_id), **effects))
     return Actor(
         id=aid,
         label=c.text(doc, f, "label", default=aid),

@@ -23,9 +23,9 @@ from sim.evidence import (
     require_evidence,
     scenario_evidence,
 )
-from sim.scenario import Scenario, load
+from sim.scenario import BASELINE, Scenario, load
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
+DEFAULT_SCENARIO = BASELINE
 DEFAULT_MARKDOWN = Path("docs/evidence.md")
 
 
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenario",
         nargs="?",
         default=DEFAULT_SCENARIO,
-        help=f"scenario file (default {DEFAULT_SCENARIO})",
+        help="scenario file (default: the shipped scenarios/baseline.toml)",
     )
     p.add_argument(
         "--format",

@@ -13,9 +13,9 @@ import textwrap
 
 from sim import validation
 from sim.errors import SimInputError
-from sim.scenario import load
+from sim.scenario import BASELINE, load
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
+DEFAULT_SCENARIO = BASELINE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "scenario",
         nargs="?",
         default=DEFAULT_SCENARIO,
-        help=f"scenario file (default {DEFAULT_SCENARIO})",
+        help="scenario file (default: the shipped scenarios/baseline.toml)",
     )
     p.add_argument(
         "--replicates",
