@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.checker import Checker
 from sim.errors import SimInputError
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
@@ -257,114 +258,6 @@ def _as_number(value: Any, source: str, name: str) -> float:
 # Validation
 
 
-class _Checker:
-    """Field-by-field checks that raise one `SimInputError` naming the field path."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, field: str, message: str, found: Any = None, allowed: str | None = None):
-        raise SimInputError(message, file=self.source, field=field, found=found, allowed=allowed)
-
-    def table(self, doc: Mapping, field: str, key: str, required: bool = True) -> dict:
-        path = f"{field}.{key}" if field else key
-        if key not in doc:
-            if required:
-                self.fail(path, "missing table", allowed="a [table]")
-            return {}
-        value = doc[key]
-        if not isinstance(value, Mapping):
-            self.fail(path, "expected a table", found=value)
-        return value
-
-    def keys(self, doc: Mapping, field: str, allowed: tuple[str, ...]) -> None:
-        for key in doc:
-            if key not in allowed:
-                where = f"{field}.{key}" if field else key
-                self.fail(where, "unknown key", allowed=", ".join(allowed))
-
-    def number(
-        self,
-        doc: Mapping,
-        field: str,
-        key: str,
-        lo: float = -math.inf,
-        hi: float = math.inf,
-        *,
-        lo_open: bool = False,
-        hi_open: bool = False,
-        integer: bool = False,
-        default: float | None = None,
-    ) -> float:
-        path = f"{field}.{key}"
-        if key not in doc:
-            if default is not None:
-                return default
-            self.fail(path, "missing number", allowed=_range_text(lo, hi, lo_open, hi_open))
-        value = doc[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            kind = "an integer" if integer else "a number"
-            self.fail(path, f"expected {kind}", found=value)
-        if not math.isfinite(value):
-            self.fail(path, "not a finite number", found=value)
-        if integer and not float(value).is_integer():
-            self.fail(path, "expected an integer", found=value)
-        bad = value < lo or value > hi or (lo_open and value == lo) or (hi_open and value == hi)
-        if bad:
-            self.fail(
-                path, "out of range", found=value, allowed=_range_text(lo, hi, lo_open, hi_open)
-            )
-        return int(value) if integer else float(value)
-
-    def text(self, doc: Mapping, field: str, key: str, default: str | None = None) -> str:
-        path = f"{field}.{key}"
-        if key not in doc:
-            if default is not None:
-                return default
-            self.fail(path, "missing text", allowed="a quoted string")
-        value = doc[key]
-        if not isinstance(value, str):
-            self.fail(path, "expected a quoted string", found=value)
-        return value
-
-    def member(self, doc: Mapping, field: str, key: str, choices: tuple[str, ...]) -> str:
-        value = self.text(doc, field, key)
-        if value not in choices:
-            self.fail(f"{field}.{key}", "unknown name", found=value, allowed=", ".join(choices))
-        return value
-
-    def numbers_by(
-        self,
-        doc: Mapping,
-        field: str,
-        names: tuple[str, ...],
-        lo: float,
-        hi: float,
-        *,
-        complete: bool,
-    ) -> dict[str, float]:
-        out = {}
-        for key in doc:
-            if key not in names:
-                self.fail(f"{field}.{key}", "unknown name", allowed=", ".join(names))
-            out[key] = self.number(doc, field, key, lo, hi)
-        if complete:
-            missing = [n for n in names if n not in doc]
-            if missing:
-                self.fail(f"{field}.{missing[0]}", "missing number", allowed=_range_text(lo, hi))
-        return out
-
-
-def _range_text(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> str:
-    if math.isinf(lo) and math.isinf(hi):
-        return "any finite number"
-    if math.isinf(hi):
-        return f"a number {'>' if lo_open else '>='} {lo:g}"
-    if math.isinf(lo):
-        return f"a number {'<' if hi_open else '<='} {hi:g}"
-    return f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-
-
 TOP_KEYS = (
     "scenario",
     "issues",
@@ -380,7 +273,7 @@ TOP_KEYS = (
 
 def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a parsed scenario document and build the `Scenario`."""
-    c = _Checker(source)
+    c = Checker(source)
     c.keys(raw, "", TOP_KEYS)
     meta = c.table(raw, "", "scenario")
     c.keys(meta, "scenario", ("name", "title", "description", "months", "start"))
@@ -485,7 +378,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     )
 
 
-def _actor(c: _Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -> Actor:
+def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -> Actor:
     f = f"actors.{aid}"
     if not isinstance(doc, Mapping):
         c.fail(f, "expected a table", found=doc)
@@ -550,7 +443,7 @@ def _actor(c: _Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) 
     )
 
 
-def _pairs(c: _Checker, doc: Mapping, actor_ids: tuple) -> dict[tuple[str, str], float]:
+def _pairs(c: Checker, doc: Mapping, actor_ids: tuple) -> dict[tuple[str, str], float]:
     """Symmetric alignment: every unordered pair given exactly once, as ``a.b = value``."""
     out: dict[tuple[str, str], float] = {}
     for a, inner in doc.items():
@@ -574,7 +467,7 @@ def _pairs(c: _Checker, doc: Mapping, actor_ids: tuple) -> dict[tuple[str, str],
 
 
 def _trust(
-    c: _Checker, doc: Mapping, actor_ids: tuple
+    c: Checker, doc: Mapping, actor_ids: tuple
 ) -> dict[tuple[str, str], tuple[float, float]]:
     """Directed trust evidence (beta pseudo-counts): ``default`` plus ``truster.trusted``."""
     default = c.table(doc, "trust", "default")
@@ -601,7 +494,7 @@ def _trust(
     return out
 
 
-def _actor_list(c: _Checker, doc: Mapping, field: str, key: str, actor_ids: tuple, n: int) -> tuple:
+def _actor_list(c: Checker, doc: Mapping, field: str, key: str, actor_ids: tuple, n: int) -> tuple:
     value = doc.get(key)
     if (
         not isinstance(value, list)
@@ -619,7 +512,7 @@ def _actor_list(c: _Checker, doc: Mapping, field: str, key: str, actor_ids: tupl
 
 
 def _event(
-    c: _Checker, eid: str, doc: Any, actor_ids: tuple, issue_ids: tuple, months: int
+    c: Checker, eid: str, doc: Any, actor_ids: tuple, issue_ids: tuple, months: int
 ) -> Event:
     f = f"events.{eid}"
     if not isinstance(doc, Mapping):
