@@ -36,6 +36,7 @@ ROW_FIELDS = (
     "stance",
     "effect",
     "push",
+    "bias",
     "stake_base",
     "persistence",
     "align0",
@@ -87,6 +88,7 @@ class Params:
     stance: np.ndarray
     effect: np.ndarray
     push: np.ndarray
+    bias: np.ndarray
     stake_base: np.ndarray
     persistence: np.ndarray
     align0: np.ndarray
@@ -211,6 +213,7 @@ def compile_params(scenario: Scenario) -> Params:
     w = {wk: np.zeros(n) for wk in RELATION_WEIGHTS}
     stance = np.zeros((n, amax, n))
     effect, push = np.zeros((n, amax, k)), np.zeros((n, amax, k))
+    bias = np.zeros((n, amax))
     valid = np.zeros((n, amax), dtype=bool)
     for i, actor in enumerate(scenario.actors):
         p = f"actors.{actor.id}"
@@ -230,6 +233,9 @@ def compile_params(scenario: Scenario) -> Params:
         for a, act in enumerate(actor.actions):
             valid[i, a] = True
             q = f"{p}.actions.{act.id}"
+            bias[i, a] = act.bias
+            if "bias" in scenario.raw["actors"][actor.id]["actions"][act.id]:
+                put(f"{q}.bias", "bias", (i, a))
             for other, v in act.stance.items():
                 stance[i, a, ai[other]] = v
                 put(f"{q}.stance.{other}", "stance", (i, a, ai[other]))
@@ -336,6 +342,7 @@ def compile_params(scenario: Scenario) -> Params:
         stance=row(stance),
         effect=row(effect),
         push=row(push),
+        bias=row(bias),
         stake_base=row(stake_base),
         persistence=row(persistence),
         align0=row(align0),

@@ -46,6 +46,7 @@ class Action:
     stance: Mapping[str, float]
     issues: Mapping[str, float]
     stakes: Mapping[str, float]
+    bias: float = 0.0  # a standing policy commitment added to the action's utility
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,7 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
         af = f"{f}.actions.{act_id}"
         if not isinstance(act, Mapping):
             c.fail(af, "expected a table", found=act)
-        c.keys(act, af, ("label", "stance", "issues", "stakes"))
+        c.keys(act, af, ("label", "stance", "issues", "stakes", "bias"))
         # (table, allowed names, low, high) of each kind of effect an action may declare
         kinds = {
             "stance": (others, -1, 1),
@@ -425,7 +426,14 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
             )
             for kind, (names, lo, hi) in kinds.items()
         }
-        actions.append(Action(id=act_id, label=c.text(act, af, "label", default=act_id), **effects))
+        actions.append(
+            Action(
+                id=act_id,
+                label=c.text(act, af, "label", default=act_id),
+                bias=c.number(act, af, "bias", -10, 10, default=0.0),
+                **effects,
+            )
+        )
     return Actor(
         id=aid,
         label=c.text(doc, f, "label", default=aid),

@@ -85,3 +85,16 @@ def test_crisis_raises_the_cost_of_backing_iran(params):
     ]
     back = params.actions[params.betrayer].index("back_iran")
     assert tense[back] < calm[back]
+
+
+def test_policy_bias_moves_choice(baseline):
+    """A declared policy commitment (bias) makes its action the usual choice."""
+    from sim import api
+
+    from .conftest import SCENARIOS
+
+    thaw = api.simulate(SCENARIOS / "us_iran_thaw.toml", replicates=50, seed=2, months=24)
+    base = api.simulate(baseline, replicates=50, seed=2, months=24)
+    us = "action:united_states"
+    share = lambda res: (res.series[res.series.month > 0][us] == "engage_iran").mean()  # noqa: E731
+    assert share(thaw) > 0.9 > 0.1 > share(base)
