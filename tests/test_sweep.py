@@ -187,3 +187,41 @@ def test_killed_sweep_resumes_to_the_same_bytes(tmp_path):
     pd.testing.assert_frame_equal(runs, sweep.read_runs(ref))
     pd.testing.assert_frame_equal(sweep.read_trajectories(out), sweep.read_trajectories(ref))
     assert results.read_metadata(out)["status"] == "complete"
+
+
+def _fail_at_point(monkeypatch, bad_point):
+    """Inject a fault: runs of one point raise, as a bug in a rule would (in-process only)."""
+    real = sweep.simulate_rows
+
+    def faulty(params, seed, point, rep, months):
+        if (np.asarray(point) == bad_point).any():
+            raise FloatingPointError("injected fault")
+        return real(params, seed, point, rep, months)
+
+    monkeypatch.setattr(sweep, "simulate_rows", faulty)
+
+
+def test_failing_run_stops_cleanly_and_keeps_finished_chunks(tmp_path, monkeypatch):
+    exp = tiny(points=6, replicates=2, months=6)
+    _fail_at_point(monkeypatch, 4)
+    out = tmp_path / "s"
+    with pytest.raises(sweep.RunFailure, match=r"point 4, replicate 0, seed"):
+        sweep.run_sweep(exp, out, chunk_size=2)  # chunks of one point (2 replicates)
+    kept = sweep.read_runs(out)
+    assert sorted(set(kept.point)) == [0, 1, 2, 3]
+    failures = json.loads((out / "failures.json").read_text())["failures"]
+    assert failures[0]["point"] == 4 and "injected fault" in failures[0]["error"]
+    monkeypatch.undo()
+    sweep.run_sweep(exp, out, chunk_size=2)  # rerun resumes and completes
+    assert len(sweep.read_runs(out)) == 12
+    assert not (out / "failures.json").exists()
+
+
+def test_keep_going_records_the_failure_and_finishes_the_rest(tmp_path, monkeypatch):
+    exp = tiny(points=6, replicates=2, months=6)
+    _fail_at_point(monkeypatch, 2)
+    out = tmp_path / "s"
+    summary = sweep.run_sweep(exp, out, chunk_size=2, keep_going=True)
+    assert len(summary.failures) == 1
+    assert sorted(set(sweep.read_runs(out).point)) == [0, 1, 3, 4, 5]
+    assert results.read_metadata(out)["status"] == "incomplete"
