@@ -17,7 +17,12 @@ NAMES = sorted(BASE.parameters())
 
 
 def _valid_range(name: str) -> tuple[float, float]:
-    if ".salience." in name or name.endswith("hazard") or name.endswith("persistence"):
+    if (
+        ".salience." in name
+        or name.endswith("hazard")
+        or name.endswith("persistence")
+        or name == "dynamics.atmosphere"
+    ):
         return (0.0, 0.99)
     if ".position." in name or name.startswith("alignment.") or ".stance." in name:
         return (-1.0, 1.0)
