@@ -155,14 +155,12 @@ class Params:
             vals = np.asarray(vals, dtype=arr.dtype)
             for cell in cells:
                 arr[(slice(None), *cell)] = vals
-        grown = {}
+        # Fields left untouched must already be shared (1 row) or have the same R rows.
         for fname in ROW_FIELDS:
-            if fname not in updated:
-                base = getattr(self, fname)
-                if base.shape[0] != 1 and base.shape[0] != n:
-                    raise ValueError(f"{fname} has {base.shape[0]} rows, not {n}")
-        grown.update(updated)
-        return replace(self, **grown)
+            rows = getattr(self, fname).shape[0]
+            if fname not in updated and rows not in (1, n):
+                raise ValueError(f"{fname} has {rows} rows, not {n}")
+        return replace(self, **updated)
 
 
 @dataclass(frozen=True)

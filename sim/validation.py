@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import engine, outcomes, rng
+from sim import analysis, engine, outcomes, rng
 from sim.params import Params, compile_params
 from sim.scenario import Scenario
 
@@ -105,15 +105,10 @@ def run_sample(
     return Sample(sc, params, traj, outcomes.run_table(traj, params, reps), seed)
 
 
-def wilson(successes: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a binomial share (95% by default)."""
-    if n <= 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    den = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+def wilson(successes: float, n: int) -> tuple[float, float]:
+    """Wilson score 95% interval for a binomial share (the one `sim.analysis` reports)."""
+    _, low, high = analysis.wilson(int(successes), n)
+    return (low, high)
 
 
 def paired_interval(diff: np.ndarray, z: float = 1.959964) -> tuple[float, float]:
