@@ -171,6 +171,7 @@ class Derived:
     overlap_num: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j) (1 - |pos_i - pos_j|)
     overlap_den: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j)
     stance_commit: np.ndarray  # (P, N, A, 2N): stance, then max(stance, 0)
+    dependence: np.ndarray  # (P, N, A): w_autonomy x sum_j max(stance, 0)^2
     cap_share: np.ndarray  # (P, N, N): cap_i / (cap_i + cap_j)
     weights: np.ndarray  # (P, 4): overlap, balance, action, trust, normalised to sum 1
 
@@ -187,6 +188,7 @@ def derive(p: Params) -> Derived:
         overlap_num=(root * agree).reshape(-1, n * n, k),
         overlap_den=root.reshape(-1, n * n, k),
         stance_commit=np.concatenate([p.stance, np.maximum(p.stance, 0.0)], axis=-1),
+        dependence=p.w_autonomy[:, :, None] * (np.maximum(p.stance, 0.0) ** 2).sum(axis=-1),
         cap_share=p.cap[:, :, None] / (p.cap[:, :, None] + p.cap[:, None, :]),
         weights=w / np.where(total > 0, total, 1.0),
     )

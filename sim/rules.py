@@ -97,28 +97,27 @@ def expected_utility(state: State, params: Params) -> np.ndarray:
     EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                      (issues, stakes-weighted)
             + sum_j stance_aj (w_align_i A_ij + w_recip_i S_ji)        (relations, reciprocity)
             + w_trust_i sum_j max(stance_aj, 0) (2 tau_ij - 1)         (fear of abandonment)
-            - w_autonomy_i sum_j max(stance_aj, 0) (1 + A_ij) / 2     (fear of entrapment)
+            - w_autonomy_i sum_j max(stance_aj, 0)^2                   (cost of dependence)
             + bias_a                                                   (standing policy)
     Beliefs: others repeat last month's stance (S_ji); trust tau_ij is i's estimate of j's
-    reliability. Entrapment fear grows with closeness (Snyder 1984): committing further to a
-    partner one is already aligned with costs more, which caps alignment (C2, C15). A bias is
-    a declared policy commitment of the scenario (e.g. a US administration's line on Iran).
-    Slots for actions an actor does not have get -inf.
+    reliability. The cost of dependence is convex in the commitment to each partner (Snyder
+    1984: the risk of entrapment rises with the strength of one's commitment; C5, C6: Iran
+    limits its dependence on any one power), so spreading ties thin costs less than tying
+    oneself to one partner. It depends on the action only, so it is a constant of the run
+    (`Derived.dependence`). A bias is a declared policy commitment of the scenario (e.g. a US
+    administration's line on Iran). Slots for actions an actor does not have get -inf.
     """
     d = params.derived
     issue_term = _per_actor(d.issue_weight, state.stakes[:, None, :])
     tau = trust_level(state.favourable, state.unfavourable)
-    closeness = (1.0 + state.alignment) / 2.0  # in [0, 1]
     # Per unit of stance toward j: value of friendliness (alignment, reciprocity); per unit of
-    # commitment (positive stance): trust minus entrapment.
+    # commitment (positive stance): the partner's expected reliability.
     per_stance = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
         :, :, None
     ] * np.swapaxes(state.stance, 1, 2)
-    per_commit = (
-        params.w_trust[:, :, None] * (2.0 * tau - 1.0) - params.w_autonomy[:, :, None] * closeness
-    )
+    per_commit = params.w_trust[:, :, None] * (2.0 * tau - 1.0)
     relation = np.concatenate([per_stance, per_commit], axis=-1)  # (R, N, 2N)
-    eu = issue_term + _per_actor(d.stance_commit, relation) + params.bias
+    eu = issue_term + _per_actor(d.stance_commit, relation) - d.dependence + params.bias
     return np.where(params.valid, eu, -np.inf)
 
 

@@ -48,7 +48,7 @@ def test_per_row_parameters_match_separate_runs(baseline):
         np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
 
 
-def test_outcomes_are_well_formed():
+def test_outcomes_are_well_formed(baseline):
     res = api.simulate(BASELINE, replicates=50, seed=1, months=60)
     runs = res.runs
     assert len(runs) == 50 and runs.replicate.tolist() == list(range(50))
@@ -56,6 +56,7 @@ def test_outcomes_are_well_formed():
     assert (runs.betrayal == runs.betrayal_month.notna()).all()
     assert runs.betrayal_month.dropna().between(1, 60).all()
     assert (runs.partnership == runs.partnership_month.notna()).all()
-    assert set(runs.response.dropna()) <= {"none", "deepen_russia", "hedge", "seek_us"}
+    iran = next(a for a in baseline.actors if a.id == "iran")
+    assert set(runs.response.dropna()) <= {"none", *(x.id for x in iran.actions)}
     assert (runs.response == "none").eq(~runs.betrayal).all()
     assert set(res.series.month) == set(range(61))
