@@ -11,8 +11,11 @@ import argparse
 import math
 import textwrap
 
+import pandas as pd
+
 from sim import validation
 from sim.errors import SimInputError
+from sim.evidence import evidence_ranges
 from sim.scenario import BASELINE, load
 
 DEFAULT_SCENARIO = BASELINE
@@ -47,6 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"random seed (default {validation.DEFAULT_SEED})",
     )
     p.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument(
+        "--range-ends",
+        nargs="+",
+        metavar="PARAMETER",
+        default=None,
+        help="also rerun every check with each named parameter (dotted name) at the low and "
+        "the high end of its evidence range, one at a time, and print a robustness table",
+    )
     p.set_defaults(func=run)
 
 
@@ -59,9 +70,50 @@ def run(args: argparse.Namespace) -> int:
     if args.months is not None and args.months < 1:
         raise SimInputError("must be at least 1", field="--months", found=args.months)
     sc = load(args.scenario)
+    ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
     results = validation.validate(sc, args.replicates, args.seed, args.months)
     print(render(sc.title, results))
+    if ranges:
+        table = validation.at_range_ends(sc, ranges, args.replicates, args.seed, args.months)
+        print()
+        print(render_range_ends(table, results))
     return 0
+
+
+def _ranges(scenario_path: str, names: list[str]) -> dict[str, tuple[float, float]]:
+    """The evidence ranges of ``names``; one clear error for a name without one."""
+    ranges = evidence_ranges(scenario_path)
+    for name in names:
+        if name not in ranges:
+            raise SimInputError(
+                "has no evidence range",
+                field="--range-ends",
+                found=name,
+                allowed="dotted parameter names of the scenario's evidence table "
+                "(see `sim evidence`)",
+            )
+    return {name: ranges[name] for name in names}
+
+
+def render_range_ends(table: pd.DataFrame, results: list[validation.CheckResult]) -> str:
+    """The robustness table: one row per parameter end, one column per check; ! marks a FAIL."""
+    checks = [r.name for r in results]
+    head = ["parameter", "end", "value", *checks]
+    base = ["(baseline)", "", "", *(_cell(r.statistic, r.passed) for r in results)]
+    rows = [head, base]
+    for (name, end), grp in table.groupby(["parameter", "end"], sort=False):
+        by = dict(zip(grp.check, zip(grp.statistic, grp.passed, strict=True), strict=True))
+        rows.append([name, end, f"{grp.value.iloc[0]:g}", *(_cell(*by[c]) for c in checks)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    out = ["Robustness: each check with one parameter at an end of its evidence range (! = FAIL)"]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    fails = int((table.passed == False).sum())  # noqa: E712 (None means N/A)
+    out.append(f"{fails} of {len(table)} rerun checks fail")
+    return "\n".join(out)
+
+
+def _cell(statistic: float, passed: bool | None) -> str:
+    return _fmt(statistic) + ("!" if passed is False else "")
 
 
 def _fmt(x: float) -> str:
