@@ -98,3 +98,24 @@ def test_policy_bias_moves_choice(baseline):
     us = "action:united_states"
     share = lambda res: (res.series[res.series.month > 0][us] == "engage_iran").mean()  # noqa: E731
     assert share(thaw) > 0.9 > 0.1 > share(base)
+
+
+def test_cost_of_dependence_is_convex_in_commitment(baseline):
+    """With relation weights off, EU = issue gains - w_autonomy * sum_j max(stance, 0)^2."""
+    off = {f"actors.iran.weights.{w}": 0.0 for w in ("alignment", "reciprocity", "trust")}
+
+    def iran_eu(overrides):
+        p = compile_params(baseline.with_overrides({**off, **overrides}))
+        i = p.actors.index("iran")
+        return p, i, rules.expected_utility(rules.initial_state(p, 1), p)[0, i]
+
+    p, i, eu = iran_eu({})
+    n_actions = len(p.actions[i])
+    issues = (p.sal[0, i] * p.pos[0, i] * p.effect[0, i] * p.stake_base[0]).sum(axis=-1)
+    commitment = np.maximum(p.stance[0, i], 0.0)
+    expected = issues - 0.6 * (commitment**2).sum(axis=-1) + p.bias[0, i]
+    np.testing.assert_allclose(eu[:n_actions], expected[:n_actions])
+    # Doubling hedging's commitment to Russia (0.4 -> 0.8) costs 0.6 * (0.64 - 0.16).
+    hedge = p.actions[i].index("hedge")
+    _, _, eu2 = iran_eu({"actors.iran.actions.hedge.stance.russia": 0.8})
+    assert eu[hedge] - eu2[hedge] == pytest.approx(0.6 * (0.8**2 - 0.4**2))
