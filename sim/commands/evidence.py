@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim import claims
+from sim.commands.common import add_scenario_argument
 from sim.evidence import (
     Entry,
     check_evidence,
@@ -38,12 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "claims it rests on and the reasoning, grouped by actor, then issues, alignment, trust, "
         "dynamics, events and outcomes.",
     )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        default=DEFAULT_SCENARIO,
-        help="scenario file (default: the shipped scenarios/baseline.toml)",
-    )
+    add_scenario_argument(p, DEFAULT_SCENARIO)
     p.add_argument(
         "--format",
         choices=("text", "markdown"),

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.commands.common import add_size_arguments, check_counts
 from sim.errors import SimInputError
 
 DEFAULT_REPLICATES = 1000
@@ -21,20 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "directory (run table, trajectories, metadata, figures).",
     )
     p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/baseline.toml")
-    p.add_argument(
-        "--replicates",
-        "-n",
-        type=int,
-        default=DEFAULT_REPLICATES,
-        help=f"number of replicates (default {DEFAULT_REPLICATES})",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=DEFAULT_SEED,
-        help=f"random seed; same seed, same results (default {DEFAULT_SEED})",
-    )
-    p.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's)")
+    add_size_arguments(p, DEFAULT_REPLICATES, DEFAULT_SEED)
     p.add_argument(
         "--set",
         dest="overrides",
@@ -73,16 +61,6 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
             )
         out[name.strip()] = value.strip()
     return out
-
-
-def check_counts(replicates: int, months: int | None, seed: int) -> None:
-    """Reject impossible sizes with a clear message."""
-    if replicates < 1:
-        raise SimInputError("must be at least 1", field="--replicates", found=replicates)
-    if months is not None and months < 1:
-        raise SimInputError("must be at least 1", field="--months", found=months)
-    if seed < 0:
-        raise SimInputError("must be a non-negative integer", field="--seed", found=seed)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import textwrap
 import pandas as pd
 
 from sim import validation
+from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
 from sim.errors import SimInputError
 from sim.evidence import evidence_ranges
 from sim.scenario import BASELINE, load
@@ -30,26 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "assessments (no alliance, positive ties, lukewarm UNSC support, betrayal after a "
         "Western offer, Iranian hedging, ...). Reports; exits 0 even if checks fail.",
     )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        default=DEFAULT_SCENARIO,
-        help="scenario file (default: the shipped scenarios/baseline.toml)",
-    )
-    p.add_argument(
-        "--replicates",
-        "-n",
-        type=int,
-        default=validation.DEFAULT_REPLICATES,
-        help=f"replicates (default {validation.DEFAULT_REPLICATES})",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=validation.DEFAULT_SEED,
-        help=f"random seed (default {validation.DEFAULT_SEED})",
-    )
-    p.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's)")
+    add_scenario_argument(p, DEFAULT_SCENARIO)
+    add_size_arguments(p, validation.DEFAULT_REPLICATES, validation.DEFAULT_SEED)
     p.add_argument(
         "--range-ends",
         nargs="+",
@@ -63,12 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print the report."""
-    if args.replicates < 1:
-        raise SimInputError(
-            "must be at least 1", field="--replicates", found=args.replicates, allowed=">= 1"
-        )
-    if args.months is not None and args.months < 1:
-        raise SimInputError("must be at least 1", field="--months", found=args.months)
+    check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
     results = validation.validate(sc, args.replicates, args.seed, args.months)
