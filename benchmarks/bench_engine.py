@@ -29,8 +29,9 @@ MONTHS = 120
 
 def engine_rate(replicates: int) -> float:
     """Replicate-steps per second of the array engine plus outcomes, one process."""
-    from sim import engine, outcomes, rng, scenario
-    from sim.params import compile_params
+    from sim import scenario
+    from sim.model import engine, outcomes, rng
+    from sim.model.params import compile_params
 
     params = compile_params(scenario.load(BASELINE))
     keys = rng.run_keys(0, np.zeros(replicates, dtype=np.int64), np.arange(replicates))

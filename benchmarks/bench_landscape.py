@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from sim import landscape
+from sim.model import landscape
 
 
 def best_time(fn, repeat: int) -> float:

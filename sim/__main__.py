@@ -1,5 +1,5 @@
 """`python -m sim` runs the command line."""
 
-from sim.cli import entry
+from sim.commands.cli import entry
 
 entry()

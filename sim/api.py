@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import engine, outcomes, rng
-from sim.params import Params, compile_params
-from sim.scenario import Scenario, load
+from sim.model import engine, outcomes, rng
+from sim.model.params import Params, compile_params
+from sim.scenario import Scenario, as_scenario
 
 # Replicates simulated together; bounds memory, and results do not depend on it because each
 # run's random stream is keyed by its replicate index.
@@ -39,15 +39,6 @@ class Result:
     def summary(self) -> pd.DataFrame:
         """Headline numbers: probabilities and medians over the runs."""
         return summarise(self.runs)
-
-
-def as_scenario(
-    scenario: str | Path | Scenario, overrides: Mapping[str, Any] | None = None
-) -> Scenario:
-    """Accept a path or a `Scenario`, applying named overrides."""
-    if isinstance(scenario, Scenario):
-        return scenario.with_overrides(overrides or {})
-    return load(scenario, overrides)
 
 
 def simulate(

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from sim.cli import COMMANDS, build_parser, main
+from sim.commands.cli import COMMANDS, build_parser, main
 
 
 def available():

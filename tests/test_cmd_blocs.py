@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim import cli
+from sim.commands import cli
 
 # The four-actor two-cleavage case of tests/test_landscape.py (worked by hand there): optimum
 # {A,B} | {C,D} at -2.4 with a basin of 7 of 8; the other minimum {A,D} | {B,C} at -1.6, basin 1.

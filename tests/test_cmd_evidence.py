@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sim.cli import main
+from sim.commands.cli import main
 from sim.commands.evidence import render_markdown
-from sim.evidence import load_evidence, scenario_evidence
+from sim.scenario.evidence import load_evidence, scenario_evidence
 from tests.conftest import BASELINE, ROOT
 
 DOC = ROOT / "docs" / "evidence.md"

@@ -5,7 +5,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from sim.commands.cli import main
 
 from .conftest import BASELINE, SCENARIOS
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sim import design
-from sim.experiment import Parameter, load_experiment, shrink
+from sim.sweeps import design
+from sim.sweeps.experiment import Parameter, load_experiment, shrink
 from tests.conftest import ROOT
 
 A = Parameter("a", 0.0, 1.0)

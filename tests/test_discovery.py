@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from sim import discovery
+from sim.analysis import discovery
 
 
 def test_prim_finds_the_planted_box():

@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
 
-from sim import api, engine, rng
-from sim.params import compile_params
+from sim import api
+from sim.model import engine, rng
+from sim.model.params import compile_params
 
 from .conftest import BASELINE
 

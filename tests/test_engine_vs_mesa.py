@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from sim import sweep
 from sim.model import AllianceModel
+from sim.sweeps import runner as sweep
 from tests.test_sweep import tiny
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import claims, evidence
 from sim.errors import SimInputError
-from sim.evidence import (
+from sim.scenario import claims, evidence
+from sim.scenario.evidence import (
     Entry,
     check_evidence,
     evidence_path,

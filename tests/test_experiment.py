@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import SimInputError
-from sim.experiment import load_experiment, shrink
+from sim.sweeps.experiment import load_experiment, shrink
 from tests.conftest import BASELINE, ROOT
 
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.toml"))
@@ -108,7 +108,7 @@ def test_missing_scenario_and_file(tmp_path):
 def test_evidence_range_resolves_or_explains(tmp_path):
     path = write(tmp_path, '"actors.iran.memory" = { range = "evidence" }')
     try:
-        from sim.evidence import evidence_ranges  # noqa: F401
+        from sim.scenario.evidence import evidence_ranges  # noqa: F401
     except ImportError:
         with pytest.raises(SimInputError, match="evidence"):
             load_experiment(path)

@@ -19,7 +19,7 @@ import pytest
 
 from sim.commands import explore
 from sim.model import AllianceModel
-from sim.viz import SCENARIO_ENV
+from sim.report.viz import SCENARIO_ENV
 from tests.conftest import BASELINE, ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")

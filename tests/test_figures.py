@@ -4,8 +4,9 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from sim import analysis, figures, report
-from sim.cli import main
+from sim import analysis, report
+from sim.commands.cli import main
+from sim.report import figures
 from tests.test_analysis import make_sweep
 
 ROOT = Path(__file__).resolve().parent.parent

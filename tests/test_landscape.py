@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import landscape as L
 from sim.errors import SimInputError
+from sim.model import landscape as L
 
 matplotlib.use("Agg")
 

@@ -3,9 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import engine, outcomes, rng
-from sim.model import AllianceModel
-from sim.params import compile_params
+from sim.model import AllianceModel, engine, outcomes, rng
+from sim.model.params import compile_params
 
 from .conftest import BASELINE
 

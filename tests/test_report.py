@@ -2,7 +2,7 @@ import base64
 import re
 
 from sim import analysis, report
-from sim.cli import main
+from sim.commands.cli import main
 from tests.test_figures import (
     BASELINE,
     PNG_MAGIC,

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sim import analysis, results
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import SimInputError
 
 from .conftest import BASELINE

@@ -1,7 +1,7 @@
 import numpy as np
 from scipy import stats
 
-from sim import rng
+from sim.model import rng
 
 
 def test_uniforms_in_unit_interval_and_uniform():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.params import compile_params
+from sim.model import rules
+from sim.model.params import compile_params
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from sim import scenario
-from sim.cli import main
+from sim.commands.cli import main
 from sim.errors import SimInputError
 
 from .conftest import BASELINE

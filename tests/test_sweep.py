@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import results, sweep
-from sim.cli import main
+from sim import results
+from sim.commands.cli import main
 from sim.errors import SimInputError
-from sim.experiment import load_experiment, shrink
+from sim.sweeps import runner as sweep
+from sim.sweeps.experiment import load_experiment, shrink
 from tests.conftest import BASELINE, ROOT
 
 

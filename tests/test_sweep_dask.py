@@ -3,7 +3,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from sim import sweep
+from sim.sweeps import runner as sweep
 from tests.test_sweep import tiny
 
 distributed = pytest.importorskip("distributed")

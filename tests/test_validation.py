@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim import validation
-from sim.cli import main
+from sim.commands.cli import main
 from sim.validation import Target, wilson
 from tests.conftest import BASELINE
 

@@ -6,10 +6,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from sim import viz
 from sim.commands import explore
 from sim.errors import SimInputError
 from sim.model import AllianceModel
+from sim.report import viz
 from tests.conftest import BASELINE
 
 
@@ -37,7 +37,7 @@ def test_model_params_cover_key_sliders_and_seed():
 def test_slider_ranges_fall_back_without_evidence(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "sim.evidence", None)  # import fails
+    monkeypatch.setitem(sys.modules, "sim.scenario.evidence", None)  # import fails
     ranges = viz.slider_ranges(BASELINE, viz.KEY_PARAMETERS)
     assert ranges["alignment.iran.russia"] == (-1.0, 1.0)
     assert ranges["actors.iran.weights.trust"] == (0.0, 1.0)
@@ -166,7 +166,7 @@ def test_explore_serves_and_stops_on_ctrl_c(monkeypatch, capsys):
 
 
 def test_explore_rejects_bad_input():
-    from sim import cli
+    from sim.commands import cli
 
     assert cli.main(["explore", "no/such/scenario.toml", "--port", "8799"]) == 2
     assert cli.main(["explore", "--port", "70000"]) == 2

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import landscape
 from sim.errors import SimInputError
+from sim.model import landscape
 
 Table = tuple[tuple[str, ...], np.ndarray, np.ndarray]
 
@@ -70,7 +70,7 @@ def _from_scenario(path: Path, month: int | None, seed: int = 0) -> Table:
     scenario is run and the alignment at the end of that month is used.
     """
     from sim import api, scenario
-    from sim.engine import pair_index
+    from sim.model.engine import pair_index
 
     sc = scenario.load(path)
     names = sc.actor_ids

@@ -13,9 +13,9 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
-from sim import claims
 from sim.commands.common import add_scenario_argument
-from sim.evidence import (
+from sim.scenario import BASELINE, Scenario, claims, load
+from sim.scenario.evidence import (
     Entry,
     check_evidence,
     evidence_path,
@@ -24,7 +24,6 @@ from sim.evidence import (
     require_evidence,
     scenario_evidence,
 )
-from sim.scenario import BASELINE, Scenario, load
 
 DEFAULT_SCENARIO = BASELINE
 DEFAULT_MARKDOWN = Path("docs/evidence.md")
@@ -161,7 +160,7 @@ def render_markdown(sc: Scenario, entries: list[Entry], source: str) -> str:
         f"Every number of the `{sc.name}` scenario ({len(entries)} parameters), with a plausible "
         "range, the source article's claims it rests on (ids as in the table at the end) or "
         "`assumption`, and the reasoning. Sweeps draw from these ranges "
-        "(`sim.evidence.evidence_ranges`); *fixed* marks a definition or design choice.",
+        "(`sim.scenario.evidence.evidence_ranges`); *fixed* marks a definition or design choice.",
         "",
     ]
     for group, items in grouped(sc, entries):

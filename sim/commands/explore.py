@@ -20,7 +20,7 @@ from sim.errors import SimInputError
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
-APP = Path(__file__).resolve().parent.parent / "viz_app.py"
+APP = Path(__file__).resolve().parents[1] / "report" / "viz_app.py"
 INSTALL_HINT = "pip install solara altair  (or: pip install 'mesa[viz]')"
 STOP_TIMEOUT = 10.0
 
@@ -100,7 +100,7 @@ def server_command(port: int, host: str) -> list[str]:
 
 def server_env(scenario_path: Path) -> dict[str, str]:
     """Return the server's environment: ours plus the scenario path."""
-    from sim.viz import SCENARIO_ENV
+    from sim.report.viz import SCENARIO_ENV
 
     return {
         **os.environ,

@@ -10,7 +10,7 @@ from sim.errors import SimInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `plot` subcommand."""
-    from sim.report import KINDS
+    from sim.report.kinds import KINDS
 
     p = sub.add_parser(
         "plot",
@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
-    from sim import analysis, figures, report
+    from sim import analysis, report
+    from sim.report import figures
 
     results = [analysis.load(p) for p in args.results]
     out = args.out or Path(args.results[0]) / "figures"

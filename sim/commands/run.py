@@ -65,7 +65,9 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results directory and print a summary."""
-    from sim import api, figures, outcomes, results, scenario
+    from sim import api, results, scenario
+    from sim.model import outcomes
+    from sim.report import figures
 
     check_counts(args.replicates, args.months, args.seed)
     overrides = parse_overrides(args.overrides)

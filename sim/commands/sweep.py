@@ -56,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the sweep and print where the results are."""
-    from sim import experiment, sweep
+    from sim.sweeps import experiment
+    from sim.sweeps import runner as sweep
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 import math
 import textwrap
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from sim import validation
 from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
 from sim.errors import SimInputError
-from sim.evidence import evidence_ranges
 from sim.scenario import BASELINE, load
+from sim.scenario.evidence import evidence_ranges
+from sim.validation.settings import DEFAULT_REPLICATES, DEFAULT_SEED
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.validation.facts import CheckResult
 
 DEFAULT_SCENARIO = BASELINE
 
@@ -32,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Western offer, Iranian hedging, ...). Reports; exits 0 even if checks fail.",
     )
     add_scenario_argument(p, DEFAULT_SCENARIO)
-    add_size_arguments(p, validation.DEFAULT_REPLICATES, validation.DEFAULT_SEED)
+    add_size_arguments(p, DEFAULT_REPLICATES, DEFAULT_SEED)
     p.add_argument(
         "--range-ends",
         nargs="+",
@@ -46,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print the report."""
+    from sim import validation
+
     check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
@@ -73,7 +79,7 @@ def _ranges(scenario_path: str, names: list[str]) -> dict[str, tuple[float, floa
     return {name: ranges[name] for name in names}
 
 
-def render_range_ends(table: pd.DataFrame, results: list[validation.CheckResult]) -> str:
+def render_range_ends(table: pd.DataFrame, results: list[CheckResult]) -> str:
     """The robustness table: one row per parameter end, one column per check; ! marks a FAIL."""
     checks = [r.name for r in results]
     head = ["parameter", "end", "value", *checks]
@@ -109,7 +115,7 @@ def status(passed: bool | None) -> str:
     return "N/A" if passed is None else ("PASS" if passed else "FAIL")
 
 
-def render(title: str, results: list[validation.CheckResult], width: int = 100) -> str:
+def render(title: str, results: list[CheckResult], width: int = 100) -> str:
     """The validation report for a terminal."""
     r0 = results[0]
     lines = [

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.checker import Checker
 from sim.errors import SimInputError
+from sim.scenario.checker import Checker
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
 
 # The shipped baseline, found beside the package in a source checkout (the default scenario of
 # the commands that take one).
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence", "atmosphere")
 
 
@@ -133,6 +133,15 @@ class Scenario:
 
 # --------------------------------------------------------------------------------------------
 # Loading
+
+
+def as_scenario(
+    scenario: str | Path | Scenario, overrides: Mapping[str, Any] | None = None
+) -> Scenario:
+    """Accept a path or a `Scenario`, applying named overrides."""
+    if isinstance(scenario, Scenario):
+        return scenario.with_overrides(overrides or {})
+    return load(scenario, overrides)
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

@@ -1,7 +1,7 @@
 """The array engine: runs the rules for many replicates at once.
 
 A run is identified by its stream key (see `sim.rng`); the engine steps all rows together
-through `sim.rules.step`, so its speed comes from numpy, not from a loop over agents.
+through `sim.model.rules.step`, so its speed comes from numpy, not from a loop over agents.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import rng, rules
-from sim.params import Params
+from sim.model import rng, rules
+from sim.model.params import Params
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.params import Params
+from sim.model.params import Params
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Sweeps: chunked runs of an experiment's points x replicates, streamed to a Parquet dataset.
 
 One engine: a chunk of whole points (all their replicates) runs as one batch through
-`sim.engine.simulate`, with per-row parameter values set by `Params.assign` and each run's
-stream keyed by (seed, point, replicate) (`sim.rng.run_keys`). So a run's results depend on
+`sim.model.engine.simulate`, with per-row parameter values set by `Params.assign` and each run's
+stream keyed by (seed, point, replicate) (`sim.model.rng.run_keys`). So a run's results depend on
 nothing but the experiment: not the chunk size, the number of workers or the executor.
 
 Executors: in-process (1 worker), local processes (`ProcessPoolExecutor` with an explicit
@@ -41,11 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import design, engine, outcomes, results, rng
-from sim.engine import Trajectory
+from sim import results
 from sim.errors import SimInputError
-from sim.experiment import Experiment
-from sim.params import Params, compile_params
+from sim.model import engine, outcomes, rng
+from sim.model.engine import Trajectory
+from sim.model.params import Params, compile_params
+from sim.sweeps import design
+from sim.sweeps.experiment import Experiment
 
 DEFAULT_CHUNK = 2000  # runs per chunk: ~1 s of work at 120 months, far above Dask's overhead
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import analysis, discovery, figures
-from sim.analysis import Results
+from sim import analysis
+from sim.analysis import Results, discovery
+from sim.report import figures
+from sim.report.kinds import KINDS
 
-KINDS = ("fan", "distributions", "survival", "heatmap", "sensitivity", "discovery")
 SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
 SENSITIVITY_OUTCOMES = ("betrayal", "partnership", "alignment_final")
 MAX_HEATMAP_PARAMETERS = 3

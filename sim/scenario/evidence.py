@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim import claims as claims_mod
 from sim.errors import SimInputError
 from sim.scenario import Scenario, load, read_toml
+from sim.scenario import claims as claims_mod
 
 BASELINE = "baseline"
 ENTRY_KEYS = ("name", "names", "value", "low", "high", "claims", "reason")

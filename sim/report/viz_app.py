@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from sim.model import DEFAULT_SCENARIO
-from sim.viz import SCENARIO_ENV, make_page
+from sim.report.viz import SCENARIO_ENV, make_page
 
 SCENARIO = os.environ.get(SCENARIO_ENV) or str(DEFAULT_SCENARIO)
 

@@ -94,11 +94,11 @@ def fallback_range(name: str, value: float) -> tuple[float, float]:
 
 
 def slider_ranges(scenario_path: str | Path, names: tuple[str, ...]) -> dict[str, tuple]:
-    """Ranges for the sliders: `sim.evidence.evidence_ranges` where available, else by scale."""
+    """Slider ranges: `sim.scenario.evidence.evidence_ranges` where available, else by scale."""
     values = load(scenario_path).parameters()
     ranges: Mapping[str, tuple[float, float]] = {}
     try:
-        from sim.evidence import evidence_ranges  # built by another part of the project
+        from sim.scenario.evidence import evidence_ranges  # built by another part of the project
     except ImportError:
         evidence_ranges = None
     if evidence_ranges is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiment import Experiment, Parameter
+from sim.sweeps.experiment import Experiment, Parameter
 
 
 def problem(parameters: Sequence[Parameter]) -> dict[str, Any]:

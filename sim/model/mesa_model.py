@@ -20,11 +20,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import outcomes, rng, rules
-from sim.api import as_scenario
-from sim.engine import Trajectory, pair_index
-from sim.params import compile_params
-from sim.scenario import BASELINE, Scenario
+from sim.model import outcomes, rng, rules
+from sim.model.engine import Trajectory, pair_index
+from sim.model.params import compile_params
+from sim.scenario import BASELINE, Scenario, as_scenario
 
 DEFAULT_SCENARIO = BASELINE
 

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import analysis, engine, outcomes, rng
-from sim.params import Params, compile_params
+from sim import analysis
+from sim.model import engine, outcomes, rng
+from sim.model.params import Params, compile_params
 from sim.scenario import Scenario
+from sim.validation.settings import DEFAULT_REPLICATES, DEFAULT_SEED
 
-DEFAULT_REPLICATES = 2000
-DEFAULT_SEED = 20151123  # the Tehran meeting, 23 November 2015
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
@@ -433,9 +433,9 @@ def at_range_ends(
     """Every check rerun with one parameter at a time set to each end of its evidence range.
 
     ``ranges`` maps dotted parameter names to (low, high), e.g. from
-    `sim.evidence.evidence_ranges`. Shows how robust each pass is to honest disagreement about
-    one number. Returns one row per (parameter, end, check): parameter, end ("low"/"high"),
-    value, check, statistic, passed.
+    `sim.scenario.evidence.evidence_ranges`. Shows how robust each pass is to honest
+    disagreement about one number. Returns one row per (parameter, end, check): parameter,
+    end ("low"/"high"), value, check, statistic, passed.
     """
     rows = []
     for name, (low, high) in ranges.items():

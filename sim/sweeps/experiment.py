@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import SimInputError
-from sim.params import compile_params
+from sim.model.params import compile_params
 from sim.scenario import Scenario, load
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 TRAJECTORIES = ("none", "sample", "quantiles")
 TOP_KEYS = ("experiment", "design", "parameters", "output")
@@ -380,7 +380,7 @@ def _check_bounds(
 
 def _evidence(scenario_path: Path, f: str) -> dict[str, tuple[float, float]]:
     try:
-        from sim.evidence import evidence_ranges
+        from sim.scenario.evidence import evidence_ranges
     except ImportError:
         raise SimInputError(
             'range = "evidence" needs the evidence table (sim.evidence), which is not available',

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim import landscape
-from sim.engine import Trajectory
-from sim.params import Params
+from sim.model import landscape
+from sim.model.engine import Trajectory
+from sim.model.params import Params
 
 NO_RESPONSE = "none"
 RESPONSE_WINDOW = 12  # months after a betrayal over which the victim's response is read

@@ -1,0 +1,26 @@
+"""Statistics of results: headline probabilities with intervals, survival curves, sweep
+aggregation and sensitivity indices (`statistics`), and scenario discovery (`discovery`).
+The public names of `statistics` are importable from here.
+"""
+
+from sim._lazy import reexport
+
+__all__ = [
+    "EVENTS",
+    "Results",
+    "load",
+    "labels_for",
+    "wilson",
+    "headline",
+    "survival",
+    "dyads",
+    "series",
+    "parameter_names",
+    "point_means",
+    "sobol_second_order",
+    "sobol",
+    "morris",
+    "sensitivity",
+    "probability_grid",
+]
+__getattr__ = reexport(__name__, "statistics", tuple(__all__))

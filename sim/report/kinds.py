@@ -1,0 +1,3 @@
+"""The kinds of figure panel a report can draw (also the choices of `sim plot --kind`)."""
+
+KINDS = ("fan", "distributions", "survival", "heatmap", "sensitivity", "discovery")

@@ -1,0 +1,3 @@
+"""Experiments: experiment files (`experiment`), designs over parameters (`design`) and the
+sweep runner (`runner`) that executes them in chunks into a results directory.
+"""
