@@ -58,6 +58,8 @@ def test_outcomes_are_well_formed(baseline):
     assert runs.betrayal_month.dropna().between(1, 60).all()
     assert (runs.partnership == runs.partnership_month.notna()).all()
     iran = next(a for a in baseline.actors if a.id == "iran")
-    assert set(runs.response.dropna()) <= {"none", *(x.id for x in iran.actions)}
-    assert (runs.response == "none").eq(~runs.betrayal).all()
+    assert set(runs.betrayal_response.dropna()) <= {"none", *(x.id for x in iran.actions)}
+    assert (runs.betrayal_response == "none").eq(~runs.betrayal).all()
+    assert (runs.betrayal_episodes > 0).eq(runs.betrayal).all()
+    assert (runs.betrayal_length.dropna() >= 1).all()
     assert set(res.series.month) == set(range(61))

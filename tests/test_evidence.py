@@ -160,7 +160,7 @@ def test_grouping_order(baseline, entries):
     groups = [g for g, _ in grouped(baseline, entries)]
     assert groups[:4] == list(baseline.actor_ids)
     assert groups[4:] == [
-        "issues", "alignment", "trust", "dynamics", "betrayal", "events", "outcomes", "scenario"
+        "issues", "alignment", "trust", "dynamics", "deals", "events", "outcomes", "scenario"
     ]  # fmt: skip
     assert group_of("actors.gulf.salience.nuclear", baseline.actor_ids) == "gulf"
 

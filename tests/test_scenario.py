@@ -11,7 +11,8 @@ from .conftest import BASELINE, SCENARIOS
 def test_baseline_loads_with_four_actors(baseline):
     assert baseline.actor_ids == ("iran", "russia", "united_states", "gulf")
     assert len(baseline.issues) == 6
-    assert baseline.betrayal["actor"] == "russia"
+    assert baseline.outcome("defection").fields["actor"] == "russia"
+    assert baseline.deals[0].actor == "russia" and baseline.start == "2015-12"
     assert baseline.alignment[("iran", "russia")] == pytest.approx(0.45)
 
 

@@ -88,7 +88,7 @@ CASES = [
     (
         "betrayal by unknown actor",
         sub('actor = "russia"\naction', 'actor = "moscow"\naction'),
-        "betrayal.actor",
+        "deals.syria_for_ukraine.actor",
         "unknown name",
     ),
     (
@@ -108,7 +108,7 @@ CASES = [
         "month and hazard",
         sub("month = 1\n", "month = 1\nhazard = 0.1\n"),
         "events.tehran_summit",
-        "exactly one of month",
+        "exactly one of date or month",
     ),
     (
         "partnership with itself",

@@ -14,6 +14,7 @@ __all__ = [
     "headline",
     "survival",
     "dyads",
+    "dyad_column",
     "series",
     "parameter_names",
     "point_means",

@@ -169,8 +169,23 @@ def survival(event_month: pd.Series, horizon: int) -> pd.DataFrame:
 
 
 def dyads(traj: pd.DataFrame) -> list[str]:
-    """List the actor pairs ``"a-b"`` with an alignment column in a trajectories table."""
-    return [c.split(":", 1)[1] for c in traj.columns if c.startswith("alignment:")]
+    """List the actor pairs ``"a-b"`` with an alignment column (``alignment__a__b``) in a
+    trajectories table.
+    """
+    return [
+        "-".join(c.split("__")[1:]) for c in traj.columns if c.startswith("alignment__")
+    ]
+
+
+def dyad_column(dyad: str, actors: list[str] | None = None) -> str:
+    """The trajectories column of a dyad ``"a-b"`` (actor ids may contain ``-`` only if
+    ``actors`` is given to split it).
+    """
+    for a in actors or []:
+        if dyad.startswith(f"{a}-"):
+            return f"alignment__{a}__{dyad[len(a) + 1 :]}"
+    a, b = dyad.split("-", 1)
+    return f"alignment__{a}__{b}"
 
 
 def series(traj: pd.DataFrame, column: str) -> np.ndarray:

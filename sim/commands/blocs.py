@@ -70,6 +70,7 @@ def _from_scenario(path: Path, month: int | None, seed: int = 0) -> Table:
     scenario is run and the alignment at the end of that month is used.
     """
     from sim import api, scenario
+    from sim.model import outcomes
     from sim.model.engine import pair_index
 
     sc = scenario.load(path)
@@ -92,7 +93,7 @@ def _from_scenario(path: Path, month: int | None, seed: int = 0) -> Table:
     res = api.simulate(sc, replicates=1, seed=seed, months=month)
     row = res.series[res.series.month == month].iloc[0]
     for i, j in pair_index(n):
-        propensity[i, j] = propensity[j, i] = row[f"alignment:{names[i]}-{names[j]}"]
+        propensity[i, j] = propensity[j, i] = row[outcomes.pair_column(names[i], names[j])]
     return names, sizes, propensity
 
 

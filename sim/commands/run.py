@@ -117,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _figures(res, folder: Path, figures) -> None:
+    from sim.model import outcomes
+
     folder.mkdir(parents=True, exist_ok=True)
     sc = res.scenario
     i, j = res.params.pair
@@ -124,7 +126,7 @@ def _figures(res, folder: Path, figures) -> None:
     n = len(res.runs)
     caption = f"scenario: {sc.name}; {n} runs; seed {res.seed}"
     a, b = res.params.actors[i], res.params.actors[j]
-    col = f"alignment:{a}-{b}"
+    col = outcomes.pair_column(a, b)
     series = res.series.pivot(index="replicate", columns="month", values=col).to_numpy()
     ax = figures.fan_chart(series, label=sc.name, title=f"{pair} alignment (index, -1 to 1)")
     ax.set_ylabel("alignment")

@@ -6,7 +6,7 @@ through `sim.model.rules.step`, so its speed comes from numpy, not from a loop o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,13 +19,27 @@ class Trajectory:
     """What the engine records per run and month.
 
     ``alignment`` is (R, T + 1, P) float32 over the upper-triangle pairs (month 0 is the
-    initial state); ``actions`` (R, T, N) int8 and ``fired`` (R, T, E) bool cover months 1..T.
+    initial state); ``actions`` (R, T, N) int8, ``fired`` (R, T, E) bool and ``offers``
+    (R, T, D) bool (a deal's offer on the table when the month's choices were made) cover
+    months 1..T. ``start`` is the calendar month of month 1.
     """
 
     pairs: tuple[tuple[int, int], ...]
     alignment: np.ndarray
     actions: np.ndarray
     fired: np.ndarray
+    offers: np.ndarray
+    start: str = ""
+
+    def subset(self, rows: np.ndarray) -> Trajectory:
+        """The trajectories of some runs (a boolean mask or indices over the run axis)."""
+        return replace(
+            self,
+            alignment=self.alignment[rows],
+            actions=self.actions[rows],
+            fired=self.fired[rows],
+            offers=self.offers[rows],
+        )
 
     @property
     def months(self) -> int:
@@ -50,16 +64,29 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
     """
     months = params.months if months is None else int(months)
     r = len(keys)
-    n, e = len(params.actors), len(params.events)
+    n, e, d = len(params.actors), len(params.events), len(params.deals)
     pairs = pair_index(n)
     iu, ju = np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int)
     align = np.empty((r, months + 1, len(pairs)), dtype=np.float32)
     actions = np.empty((r, months, n), dtype=np.int8)
     fired = np.empty((r, months, e), dtype=bool)
+    offers = np.empty((r, months, d), dtype=bool)
     state = rules.initial_state(params, r)
     align[:, 0] = state.alignment[:, iu, ju]
     for t in range(months):
+        params = params.at_month(t + 1)  # regime changes from this month on
         u = rng.uniforms(keys, t, e + n)
-        state, fired[:, t], actions[:, t] = rules.step(state, params, u)
+        state, fired[:, t], weights = rules.prepare(state, params, u[:, :e])
+        offers[:, t] = state.offer_left > 0
+        chosen = rules.choose(weights, u[:, e:])
+        state, _ = rules.transition(state, params, chosen)
+        actions[:, t] = chosen
         align[:, t + 1] = state.alignment[:, iu, ju]
-    return Trajectory(pairs=pairs, alignment=align, actions=actions, fired=fired)
+    return Trajectory(
+        pairs=pairs,
+        alignment=align,
+        actions=actions,
+        fired=fired,
+        offers=offers,
+        start=params.start,
+    )

@@ -90,6 +90,7 @@ class AllianceModel(mesa.Model):
         self._alignment = [self._pair_values()]
         self._actions: list[np.ndarray] = []
         self._fired: list[np.ndarray] = []
+        self._offers: list[np.ndarray] = []
         self.choice_weights = np.zeros((1, n, self.params.valid.shape[1]))
         self.choice_uniforms = np.zeros((1, n))
         for i, actor in enumerate(self.scenario.actors):
@@ -107,12 +108,11 @@ class AllianceModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one month: events, each agent's choice, then the joint transition."""
-        p = self.params
+        self.params = p = self.params.at_month(self.state.month + 1)  # regime changes
         e = len(p.events)
         u = rng.uniforms(self.keys, self.state.month, e + len(p.actors))
-        fired = rules.fired_events(p, self.state.month + 1, u[:, :e])
-        self.state = rules.apply_events(self.state, p, fired)
-        self.choice_weights = rules.choice_weights(rules.expected_utility(self.state, p), p.temp)
+        self.state, fired, self.choice_weights = rules.prepare(self.state, p, u[:, :e])
+        self._offers.append(self.state.offer_left[0] > 0)
         self.choice_uniforms = u[:, e:]
         for agent in self.actor_agents:
             agent.step()
@@ -130,12 +130,14 @@ class AllianceModel(mesa.Model):
 
     def trajectory(self) -> Trajectory:
         """The months simulated so far, in the array engine's format."""
-        n, e = len(self.params.actors), len(self.params.events)
+        n, e, d = len(self.params.actors), len(self.params.events), len(self.params.deals)
         return Trajectory(
             pairs=self._pairs,
             alignment=np.array(self._alignment, dtype=np.float32)[None],
             actions=np.array(self._actions, dtype=np.int8).reshape(1, -1, n),
             fired=np.array(self._fired, dtype=bool).reshape(1, -1, e),
+            offers=np.array(self._offers, dtype=bool).reshape(1, -1, d),
+            start=self.params.start,
         )
 
     def run_table(self) -> pd.DataFrame:

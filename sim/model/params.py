@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.errors import SimInputError
 from sim.scenario import RELATION_WEIGHTS, Scenario
+from sim.scenario.sections import OutcomeSpec
 
 # Months beyond any horizon: the "no end" of a random event's window.
 NO_END = 1_000_000
@@ -37,6 +38,8 @@ ROW_FIELDS = (
     "effect",
     "push",
     "bias",
+    "available",
+    "inertia",
     "stake_base",
     "persistence",
     "align0",
@@ -49,16 +52,30 @@ ROW_FIELDS = (
     "trust",
     "evidence",
     "atmosphere",
-    "trust_shock",
+    "deal_open",
+    "deal_binds",
+    "deal_exit",
+    "deal_shock",
     "ev_month",
     "ev_hazard",
     "ev_start",
     "ev_end",
     "ev_align",
     "ev_stakes",
-    "threshold",
-    "run_length",
+    "rg_month",
+    "rg_value",
 )
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A regime's change of one named parameter: the array cells it sets or shifts."""
+
+    regime: int
+    name: str
+    field: str
+    cells: tuple[tuple[int, ...], ...]
+    op: str  # "set" or "shift"
 
 
 @dataclass(frozen=True)
@@ -70,12 +87,18 @@ class Params:
     actions: tuple[tuple[str, ...], ...]
     events: tuple[str, ...]
     months: int
+    start: str  # calendar month of month 1 ("YYYY-MM")
     valid: np.ndarray  # (N, Amax) bool: which action slots exist
-    betrayer: int
-    betrayal_action: int
-    victim: int
-    pair: tuple[int, int]
-    hedging: tuple[int, int, int]  # actor, east, west
+    policy0: np.ndarray  # (N,) int: policy held at the start (-1: none declared)
+    deals: tuple[str, ...]
+    deal_actor: np.ndarray  # (D,) int: who can take each deal
+    deal_action: np.ndarray  # (D,) int: the action that takes it
+    deal_victim: np.ndarray  # (D,) int: whom taking it betrays
+    ev_offer: np.ndarray  # (E, D) bool: events that put a deal's offer on the table
+    act_offer: np.ndarray  # (N, Amax, D) bool: actions that put a deal's offer on the table
+    regimes: tuple[str, ...]
+    changes: tuple[FieldChange, ...]  # every regime's parameter changes, in regime order
+    outcome_specs: tuple[OutcomeSpec, ...]
     cap: np.ndarray
     temp: np.ndarray
     memory: np.ndarray
@@ -89,6 +112,8 @@ class Params:
     effect: np.ndarray
     push: np.ndarray
     bias: np.ndarray
+    available: np.ndarray  # (P, N, Amax) 1.0 where an action may be chosen (regimes change it)
+    inertia: np.ndarray  # (P, N) utility cost of changing policy
     stake_base: np.ndarray
     persistence: np.ndarray
     align0: np.ndarray
@@ -101,15 +126,18 @@ class Params:
     trust: np.ndarray
     evidence: np.ndarray
     atmosphere: np.ndarray
-    trust_shock: np.ndarray
+    deal_open: np.ndarray  # (P, D) months an offer stays on the table
+    deal_binds: np.ndarray  # (P, D) months a taken deal binds
+    deal_exit: np.ndarray  # (P, D) utility cost of leaving a deal while bound
+    deal_shock: np.ndarray  # (P, D) the victim's unfavourable evidence when a deal is taken
     ev_month: np.ndarray
     ev_hazard: np.ndarray
     ev_start: np.ndarray
     ev_end: np.ndarray
     ev_align: np.ndarray
     ev_stakes: np.ndarray
-    threshold: np.ndarray
-    run_length: np.ndarray
+    rg_month: np.ndarray  # (P, G) month from which each regime holds
+    rg_value: np.ndarray  # (P, C) value of each change (set to, or shift by)
     locate: Mapping[str, tuple[str, tuple[tuple[int, ...], ...]]] = field(repr=False)
 
     @cached_property
@@ -117,16 +145,79 @@ class Params:
         """Constant arrays the rules need every month, computed once per parameter set."""
         return derive(self)
 
+    def outcome_index(self, kind: str) -> OutcomeSpec | None:
+        """The first declared outcome of ``kind``, or None."""
+        return next((o for o in self.outcome_specs if o.kind == kind), None)
+
+    @property
+    def pair(self) -> tuple[int, int] | None:
+        """Actor indices of the first declared partnership outcome."""
+        o = self.outcome_index("partnership")
+        return None if o is None else tuple(self.actors.index(a) for a in o.fields["actors"])
+
+    @property
+    def hedging(self) -> tuple[int, int, int] | None:
+        """(actor, east, west) indices of the first declared balance outcome."""
+        o = self.outcome_index("balance")
+        if o is None:
+            return None
+        return tuple(self.actors.index(o.fields[k]) for k in ("actor", "east", "west"))
+
+    @property
+    def betrayal(self) -> tuple[int, int, int] | None:
+        """(actor, action, victim) indices of the first declared defection outcome."""
+        o = self.outcome_index("defection")
+        if o is None:
+            return None
+        i = self.actors.index(o.fields["actor"])
+        return i, self.actions[i].index(o.fields["action"]), self.actors.index(o.fields["victim"])
+
+    def at_month(self, month: int) -> Params:
+        """These parameters with every regime change that starts in ``month`` applied.
+
+        Rows whose regime starts this month change; others keep their values (a sweep may
+        vary a regime's month per row). Returns ``self`` when nothing starts, so the common
+        month costs one comparison.
+        """
+        starting = self.rg_month == month  # (P, G)
+        if not self.changes or not starting.any():
+            return self
+        updated: dict[str, np.ndarray] = {}
+        for c, ch in enumerate(self.changes):
+            mask = starting[:, ch.regime]
+            if not mask.any():
+                continue
+            arr = updated.get(ch.field)
+            if arr is None:
+                arr = getattr(self, ch.field)
+                rows = max(arr.shape[0], len(mask))
+                arr = np.repeat(arr, rows, axis=0) if arr.shape[0] < rows else arr.copy()
+                updated[ch.field] = arr
+            value = np.broadcast_to(self.rg_value[:, c], mask.shape)
+            rows_hit = np.flatnonzero(np.broadcast_to(mask, (arr.shape[0],)))
+            v = np.broadcast_to(value, (arr.shape[0],))[rows_hit]
+            for cell in ch.cells:
+                index = (rows_hit, *cell)
+                arr[index] = v if ch.op == "set" else arr[index] + v
+        return replace(self, **updated)
+
     @property
     def rows(self) -> int:
-        """Length of the leading row axis (1 when shared by all replicates)."""
-        return int(self.cap.shape[0])
+        """Length of the leading row axis (1 when every array is shared by all replicates)."""
+        return max(int(getattr(self, f).shape[0]) for f in ROW_FIELDS)
 
     def take(self, rows: np.ndarray) -> Params:
         """Params for a subset (or repetition) of rows; shared (1-row) arrays stay shared."""
         if self.rows == 1:
             return self
-        return replace(self, **{f: getattr(self, f)[rows] for f in ROW_FIELDS})
+        return replace(
+            self,
+            **{
+                f: getattr(self, f)[rows]
+                for f in ROW_FIELDS
+                if getattr(self, f).shape[0] > 1
+            },
+        )
 
     def assign(self, values: Mapping[str, np.ndarray]) -> Params:
         """Set named parameters to per-row values (arrays of equal length R)."""
@@ -170,8 +261,9 @@ class Derived:
     issue_weight: np.ndarray  # (P, N, A, K): salience x position x action effect
     overlap_num: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j) (1 - |pos_i - pos_j|)
     overlap_den: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j)
-    stance_commit: np.ndarray  # (P, N, A, 2N): stance, then max(stance, 0)
+    stance_commit: np.ndarray  # (P, N, A, 2N): 2 x stance, then max(stance, 0)
     dependence: np.ndarray  # (P, N, A): w_autonomy x sum_j max(stance, 0)^2
+    extremity: np.ndarray  # (P, N, A): (w_alignment + w_reciprocity) x sum_j stance^2
     cap_share: np.ndarray  # (P, N, N): cap_i / (cap_i + cap_j)
     weights: np.ndarray  # (P, 4): overlap, balance, action, trust, normalised to sum 1
 
@@ -187,8 +279,9 @@ def derive(p: Params) -> Derived:
         issue_weight=(p.sal * p.pos)[:, :, None, :] * p.effect,
         overlap_num=(root * agree).reshape(-1, n * n, k),
         overlap_den=root.reshape(-1, n * n, k),
-        stance_commit=np.concatenate([p.stance, np.maximum(p.stance, 0.0)], axis=-1),
+        stance_commit=np.concatenate([2.0 * p.stance, np.maximum(p.stance, 0.0)], axis=-1),
         dependence=p.w_autonomy[:, :, None] * (np.maximum(p.stance, 0.0) ** 2).sum(axis=-1),
+        extremity=(p.w_alignment + p.w_reciprocity)[:, :, None] * (p.stance**2).sum(axis=-1),
         cap_share=p.cap[:, :, None] / (p.cap[:, :, None] + p.cap[:, None, :]),
         weights=w / np.where(total > 0, total, 1.0),
     )
@@ -214,10 +307,19 @@ def compile_params(scenario: Scenario) -> Params:
     stance = np.zeros((n, amax, n))
     effect, push = np.zeros((n, amax, k)), np.zeros((n, amax, k))
     bias = np.zeros((n, amax))
+    available = np.zeros((n, amax))
+    inertia = np.zeros(n)
+    policy0 = np.full(n, -1, dtype=np.int64)
     valid = np.zeros((n, amax), dtype=bool)
+    deal_ids = tuple(d.id for d in scenario.deals)
+    act_offer = np.zeros((n, amax, len(deal_ids)), dtype=bool)
     for i, actor in enumerate(scenario.actors):
         p = f"actors.{actor.id}"
         cap[i], temp[i], memory[i] = actor.capability, actor.temperature, actor.memory
+        inertia[i] = actor.inertia
+        put(f"{p}.inertia", "inertia", (i,))
+        if actor.policy is not None:
+            policy0[i] = [a.id for a in actor.actions].index(actor.policy)
         put(f"{p}.capability", "cap", (i,))
         put(f"{p}.temperature", "temp", (i,))
         put(f"{p}.memory", "memory", (i,))
@@ -234,8 +336,11 @@ def compile_params(scenario: Scenario) -> Params:
             valid[i, a] = True
             q = f"{p}.actions.{act.id}"
             bias[i, a] = act.bias
-            if "bias" in scenario.raw["actors"][actor.id]["actions"][act.id]:
-                put(f"{q}.bias", "bias", (i, a))
+            available[i, a] = float(act.available)
+            put(f"{q}.bias", "bias", (i, a))
+            put(f"{q}.available", "available", (i, a))
+            if act.offers is not None:
+                act_offer[i, a, deal_ids.index(act.offers)] = True
             for other, v in act.stance.items():
                 stance[i, a, ai[other]] = v
                 put(f"{q}.stance.{other}", "stance", (i, a, ai[other]))
@@ -280,15 +385,27 @@ def compile_params(scenario: Scenario) -> Params:
     dyn = {key: np.array([v]) for key, v in scenario.dynamics.items()}
     for key in dyn:
         put(f"dynamics.{key}", key, ())
-    put("betrayal.trust_shock", "trust_shock", ())
-    put("outcomes.partnership.threshold", "threshold", ())
-    put("outcomes.partnership.months", "run_length", ())
+    d = len(deal_ids)
+    deal_num = {k: np.zeros(d) for k in ("open_months", "binds", "exit_cost", "trust_shock")}
+    fields = {
+        "open_months": "deal_open",
+        "binds": "deal_binds",
+        "exit_cost": "deal_exit",
+        "trust_shock": "deal_shock",
+    }
+    for x, deal in enumerate(scenario.deals):
+        for key, fname in fields.items():
+            deal_num[key][x] = getattr(deal, key)
+            put(f"deals.{deal.id}.{key}", fname, (x,))
 
     ev_month = np.full(e, -1, dtype=np.int64)
     ev_hazard, ev_start = np.zeros(e), np.zeros(e, dtype=np.int64)
     ev_end = np.full(e, NO_END, dtype=np.int64)
     ev_align, ev_stakes = np.zeros((e, n, n)), np.zeros((e, k))
+    ev_offer = np.zeros((e, d), dtype=bool)
     for x, ev in enumerate(events):
+        if ev.offers is not None:
+            ev_offer[x, deal_ids.index(ev.offers)] = True
         p = f"events.{ev.id}"
         if ev.month is not None:
             ev_month[x] = ev.month
@@ -310,10 +427,17 @@ def compile_params(scenario: Scenario) -> Params:
             ev_stakes[x, ki[iss]] = v
             put(f"{p}.stakes.{iss}", "ev_stakes", (x, ki[iss]))
 
-    bet = scenario.betrayal
-    b = ai[bet["actor"]]
     action_ids = tuple(tuple(a.id for a in actor.actions) for actor in scenario.actors)
-    h = scenario.hedging
+    changes, values = [], []
+    rg_month = np.zeros(len(scenario.regimes), dtype=np.int64)
+    for g, reg in enumerate(scenario.regimes):
+        rg_month[g] = reg.month
+        put(f"regimes.{reg.id}.month", "rg_month", (g,))
+        for ch in reg.changes:
+            fname, cells = loc[ch.target]
+            put(f"regimes.{reg.id}.{ch.op}.{ch.target}", "rg_value", (len(changes),))
+            changes.append(FieldChange(g, ch.target, fname, cells, ch.op))
+            values.append(ch.value)
 
     def row(x: Any, dtype: Any = float) -> np.ndarray:
         return np.asarray(x, dtype=dtype)[None, ...]
@@ -324,12 +448,20 @@ def compile_params(scenario: Scenario) -> Params:
         actions=action_ids,
         events=tuple(ev.id for ev in events),
         months=scenario.months,
+        start=scenario.start,
         valid=valid,
-        betrayer=b,
-        betrayal_action=action_ids[b].index(bet["action"]),
-        victim=ai[bet["victim"]],
-        pair=(ai[scenario.partnership["actors"][0]], ai[scenario.partnership["actors"][1]]),
-        hedging=(ai[h["actor"]], ai[h["east"]], ai[h["west"]]),
+        policy0=policy0,
+        deals=deal_ids,
+        deal_actor=np.array([ai[x.actor] for x in scenario.deals], dtype=np.int64),
+        deal_action=np.array(
+            [action_ids[ai[x.actor]].index(x.action) for x in scenario.deals], dtype=np.int64
+        ),
+        deal_victim=np.array([ai[x.victim] for x in scenario.deals], dtype=np.int64),
+        ev_offer=ev_offer,
+        act_offer=act_offer,
+        regimes=tuple(r.id for r in scenario.regimes),
+        changes=tuple(changes),
+        outcome_specs=scenario.outcomes,
         cap=row(cap),
         temp=row(temp),
         memory=row(memory),
@@ -343,6 +475,8 @@ def compile_params(scenario: Scenario) -> Params:
         effect=row(effect),
         push=row(push),
         bias=row(bias),
+        available=row(available),
+        inertia=row(inertia),
         stake_base=row(stake_base),
         persistence=row(persistence),
         align0=row(align0),
@@ -355,14 +489,17 @@ def compile_params(scenario: Scenario) -> Params:
         trust=dyn["trust"],
         evidence=dyn["evidence"],
         atmosphere=dyn["atmosphere"],
-        trust_shock=np.array([bet["trust_shock"]]),
+        deal_open=row(deal_num["open_months"], np.int64),
+        deal_binds=row(deal_num["binds"], np.int64),
+        deal_exit=row(deal_num["exit_cost"]),
+        deal_shock=row(deal_num["trust_shock"]),
         ev_month=row(ev_month, np.int64),
         ev_hazard=row(ev_hazard),
         ev_start=row(ev_start, np.int64),
         ev_end=row(ev_end, np.int64),
         ev_align=row(ev_align),
         ev_stakes=row(ev_stakes),
-        threshold=np.array([scenario.partnership["threshold"]]),
-        run_length=np.array([scenario.partnership["months"]], dtype=np.int64),
+        rg_month=row(rg_month, np.int64),
+        rg_value=row(np.array(values, dtype=float)),
         locate=loc,
     )

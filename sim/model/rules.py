@@ -30,18 +30,33 @@ class State:
     unfavourable: np.ndarray  # (R, N, N) i's memory of j's hostile acts and betrayals
     stakes: np.ndarray  # (R, K) how much is at play on each issue this month
     stance: np.ndarray  # (R, N, N) last month's stance of i toward j, in [-1, 1]
-    actions: np.ndarray  # (R, N) last month's action index per actor (-1 before month 1)
+    actions: np.ndarray  # (R, N) the policy each actor holds: last month's action (-1: none)
+    anchor: np.ndarray  # (R, N, N) constant pull that makes the initial alignment a rest point
+    offer_left: np.ndarray  # (R, D) int: months each deal's offer stays on the table
+    in_deal: np.ndarray  # (R, D) bool: the deal is taken and its actor still keeps it
+    bound_left: np.ndarray  # (R, D) int: months the taken deal still binds
 
 
 def initial_state(params: Params, replicates: int) -> State:
-    """The state at month 0 for ``replicates`` rows (params rows must be 1 or ``replicates``)."""
-    n = len(params.actors)
+    """The state at month 0 for ``replicates`` rows (params rows must be 1 or ``replicates``).
+
+    Actors hold their declared starting policies. The structural alignment starts at rest:
+    ``anchor`` is the constant pull that makes the declared alignment a fixed point of the drift
+    given the month-1 pulls (interests, balance, trust, and the stances expected from month-1
+    choice probabilities), so nothing moves until something in the world does. It stands for
+    what the four pulls leave out (history, institutions, economic ties), measured by the
+    November 2015 alignment it reproduces.
+    """
+    n, d = len(params.actors), len(params.deals)
 
     def grow(x: np.ndarray) -> np.ndarray:
         return np.broadcast_to(x, (replicates, *x.shape[1:])).astype(np.float64, copy=True)
 
     align0 = grow(params.align0)
-    return State(
+    policy = np.broadcast_to(params.policy0, (replicates, n)).astype(np.int64)
+    held = np.maximum(policy, 0)
+    stance = np.where((policy >= 0)[:, :, None], stances(params, held), 0.0)
+    state = State(
         month=0,
         alignment=align0,
         base=align0.copy(),
@@ -49,9 +64,22 @@ def initial_state(params: Params, replicates: int) -> State:
         favourable=grow(params.fav0),
         unfavourable=grow(params.unfav0),
         stakes=grow(params.stake_base),
-        stance=np.zeros((replicates, n, n)),
-        actions=np.full((replicates, n), -1, dtype=np.int64),
+        stance=stance,
+        actions=policy,
+        anchor=np.zeros_like(align0),
+        offer_left=np.zeros((replicates, d), dtype=np.int64),
+        in_deal=np.zeros((replicates, d), dtype=bool),
+        bound_left=np.zeros((replicates, d), dtype=np.int64),
     )
+    probs = choice_probabilities(expected_utility(state, params), params.temp)
+    expected = np.einsum("rna,rnaj->rnj", probs, _stance_table(params, replicates))
+    tau = trust_level(state.favourable, state.unfavourable)
+    target = drift_target(state, params, expected, tau)
+    return replace(state, anchor=align0 - target)
+
+
+def _stance_table(params: Params, replicates: int) -> np.ndarray:
+    return np.broadcast_to(params.stance, (replicates, *params.stance.shape[1:]))
 
 
 def trust_level(favourable: np.ndarray, unfavourable: np.ndarray) -> np.ndarray:
@@ -88,37 +116,136 @@ def apply_events(state: State, params: Params, fired: np.ndarray) -> State:
         alignment=_clip_alignment(state.base + mood),
         mood=mood,
         stakes=np.maximum(stakes, 0.0),
+        offer_left=_offer(state.offer_left, fired, params.ev_offer, params.deal_open),
     )
 
 
-def expected_utility(state: State, params: Params) -> np.ndarray:
-    """Each actor's expected utility of each of its actions, (R, N, Amax).
+def _offer(left: np.ndarray, made: np.ndarray, offers: np.ndarray, months: np.ndarray):
+    """Put offers on the table: ``made`` (R, X) flags items whose ``offers`` (X, D) open deals
+    for ``months`` (P, D) months (an offer renewed while open starts its clock again).
+    """
+    if offers.shape[-1] == 0 or not made.any():
+        return left
+    opened = (made.astype(np.int64) @ offers.astype(np.int64)) > 0
+    return np.where(opened, np.maximum(left, months), left)
 
-    EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                      (issues, stakes-weighted)
-            + sum_j stance_aj (w_align_i A_ij + w_recip_i S_ji)        (relations, reciprocity)
-            + w_trust_i sum_j max(stance_aj, 0) (2 tau_ij - 1)         (fear of abandonment)
-            - w_autonomy_i sum_j max(stance_aj, 0)^2                   (cost of dependence)
-            + bias_a                                                   (standing policy)
-    Beliefs: others repeat last month's stance (S_ji); trust tau_ij is i's estimate of j's
-    reliability. The cost of dependence is convex in the commitment to each partner (Snyder
-    1984: the risk of entrapment rises with the strength of one's commitment; C5, C6: Iran
-    limits its dependence on any one power), so spreading ties thin costs less than tying
-    oneself to one partner. It depends on the action only, so it is a constant of the run
-    (`Derived.dependence`). A bias is a declared policy commitment of the scenario (e.g. a US
-    administration's line on Iran). Slots for actions an actor does not have get -inf.
+
+TERMS = (
+    "issues",
+    "consistency",
+    "reciprocity",
+    "abandonment",
+    "dependence",
+    "commitment",
+    "change",
+)
+
+
+def expected_utility(state: State, params: Params) -> np.ndarray:
+    """Each actor's expected utility of each of its actions, (R, N, Amax): the sum of the
+    named terms of `utility_terms`, computed in one pass (impossible actions get -inf).
+
+    EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                    issues (stakes-weighted)
+            - w_align_i sum_j (s_aj - A_ij)^2                       consistency
+            - w_recip_i sum_j (s_aj - S_ji)^2                       reciprocity
+            + w_trust_i sum_j max(s_aj, 0) (2 tau_ij - 1)           abandonment (fear of)
+            - w_auto_i sum_j max(s_aj, 0)^2                         dependence (cost of)
+            + bias_a                                                commitment (declared)
+            - inertia_i [a != held policy] - exit_cost [leaving a binding deal]   change
+
+    Sums run over the other actors j; s_aj is the stance action a takes toward j. Consistency
+    (Heider 1946; Jervis 1976) and reciprocity (Keohane 1986) are losses from acting unlike
+    one's image of the partner or unlike the partner's last stance, so each is best at the
+    stance that matches and hostility beyond it costs as much as friendliness beyond it: a
+    hostile relationship no longer pays for more hostility. Expanding the squares gives
+    2 s (w_a A + w_r S) - (w_a + w_r) s^2 - const, which is how it is computed.
     """
     d = params.derived
     issue_term = _per_actor(d.issue_weight, state.stakes[:, None, :])
     tau = trust_level(state.favourable, state.unfavourable)
-    # Per unit of stance toward j: value of friendliness (alignment, reciprocity); per unit of
-    # commitment (positive stance): the partner's expected reliability.
-    per_stance = params.w_alignment[:, :, None] * state.alignment + params.w_reciprocity[
-        :, :, None
-    ] * np.swapaxes(state.stance, 1, 2)
+    received = np.swapaxes(state.stance, 1, 2)
+    w_a = params.w_alignment[:, :, None]
+    w_r = params.w_reciprocity[:, :, None]
+    per_stance = w_a * state.alignment + w_r * received
     per_commit = params.w_trust[:, :, None] * (2.0 * tau - 1.0)
     relation = np.concatenate([per_stance, per_commit], axis=-1)  # (R, N, 2N)
-    eu = issue_term + _per_actor(d.stance_commit, relation) - d.dependence + params.bias
-    return np.where(params.valid, eu, -np.inf)
+    # The squares' constant parts (off the diagonal): same for every action of an actor.
+    const = (w_a * state.alignment**2 + w_r * received**2).sum(axis=-1) - params.w_alignment
+    eu = (
+        issue_term
+        + _per_actor(d.stance_commit, relation)
+        - d.extremity
+        - d.dependence
+        - const[..., None]
+        + params.bias
+        - change_cost(state, params)
+    )
+    return np.where(allowed(state, params), eu, -np.inf)
+
+
+def utility_terms(state: State, params: Params) -> dict[str, np.ndarray]:
+    """The named terms of each actor's expected utility, each (R, N, Amax); they add up to
+    `expected_utility` wherever an action is allowed. For explanations, not for speed.
+    """
+    stakes = state.stakes[:, None, None, :]
+    s = np.broadcast_to(params.stance, (len(state.stakes), *params.stance.shape[1:]))
+    off = 1.0 - np.eye(len(params.actors))  # sums over the other actors only
+    a_ij = state.alignment[:, :, None, :]
+    s_ji = np.swapaxes(state.stance, 1, 2)[:, :, None, :]
+    tau = trust_level(state.favourable, state.unfavourable)[:, :, None, :]
+    commit = np.maximum(s, 0.0)
+    w = {k: getattr(params, f"w_{k}")[:, :, None] for k in RELATION}
+    return {
+        "issues": ((params.sal * params.pos)[:, :, None, :] * params.effect * stakes).sum(-1),
+        "consistency": -w["alignment"] * (((s - a_ij) ** 2) * off[:, None, :]).sum(-1),
+        "reciprocity": -w["reciprocity"] * (((s - s_ji) ** 2) * off[:, None, :]).sum(-1),
+        "abandonment": w["trust"] * (commit * (2.0 * tau - 1.0)).sum(-1),
+        "dependence": -w["autonomy"] * (commit**2).sum(-1),
+        "commitment": np.broadcast_to(params.bias, s.shape[:3]),
+        "change": -change_cost(state, params),
+    }
+
+
+RELATION = ("alignment", "reciprocity", "trust", "autonomy")
+
+
+def allowed(state: State, params: Params) -> np.ndarray:
+    """Which actions each actor may choose this month, (R, N, Amax) bool.
+
+    An action must exist and be available (regimes may switch it off); a deal's action is
+    possible only while its offer is on the table or the deal is kept (C11: Russia can trade
+    its Syria stance only when the West offers something for it).
+    """
+    ok = params.valid & (params.available > 0)
+    if len(params.deals) == 0:
+        return np.broadcast_to(ok, (len(state.stakes), *ok.shape[1:]))
+    ok = np.broadcast_to(ok, (len(state.stakes), *ok.shape[1:])).copy()
+    open_ = (state.offer_left > 0) | state.in_deal  # (R, D)
+    for x in range(len(params.deals)):
+        ok[:, params.deal_actor[x], params.deal_action[x]] &= open_[:, x]
+    return ok
+
+
+def change_cost(state: State, params: Params) -> np.ndarray:
+    """Cost of leaving the policy one holds, (R, N, Amax).
+
+    Policy inertia: changing course costs ``inertia`` (status-quo bias, Samuelson and
+    Zeckhauser 1988; bureaucratic and domestic costs of reversal), so states keep a policy
+    unless another is better by a margin. Leaving a deal while it still binds costs its
+    ``exit_cost`` on top (the concessions and the partner's trust are lost).
+    """
+    amax = params.valid.shape[1]
+    held = state.actions[:, :, None]
+    switch = (held >= 0) & (np.arange(amax)[None, None, :] != held)
+    cost = params.inertia[:, :, None] * switch
+    for x in range(len(params.deals)):
+        bound = state.in_deal[:, x] & (state.bound_left[:, x] > 0)
+        if bound.any():
+            i = params.deal_actor[x]
+            leave = np.arange(amax) != params.deal_action[x]
+            exit_cost = np.broadcast_to(params.deal_exit[:, x], bound.shape)
+            cost[:, i, :] = cost[:, i, :] + (bound * exit_cost)[:, None] * leave[None, :]
+    return cost
 
 
 def _per_actor(table: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -209,48 +336,58 @@ def structural_balance(alignment: np.ndarray) -> np.ndarray:
 
 
 def update_trust(
-    state: State, params: Params, stance: np.ndarray, betrayed: np.ndarray
+    state: State, params: Params, stance: np.ndarray, taken: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Beta-reputation update with forgetting: i observes j's stance toward i this month.
 
     fav_ij <- m_i fav_ij + e max(S_ji, 0);  unfav_ij <- m_i unfav_ij + e max(-S_ji, 0)
-    plus ``trust_shock`` unfavourable evidence for the victim about the betrayer on betrayal
-    (C3, C4: memory decays slowly, m close to 1, and is refreshed by new betrayals).
+    plus ``trust_shock`` unfavourable evidence for a deal's victim about its taker in the month
+    the deal is taken (C3, C4: memory decays slowly, m close to 1, and is refreshed by a new
+    betrayal). ``taken`` is (R, D).
     """
     # received[r, i, j] = S_ji, weighted by how much one month's stance counts as evidence
     received = np.swapaxes(stance, 1, 2) * params.evidence[:, None, None]
     m = params.memory[:, :, None]
     fav = m * state.favourable + np.maximum(received, 0.0)
     unfav = m * state.unfavourable + np.maximum(-received, 0.0)
-    unfav[:, params.victim, params.betrayer] += params.trust_shock * betrayed
+    for x in range(taken.shape[1]):
+        shock = np.broadcast_to(params.deal_shock[:, x], taken[:, x].shape)
+        unfav[:, params.deal_victim[x], params.deal_actor[x]] += shock * taken[:, x]
     return fav, unfav
+
+
+def drift_target(state: State, params: Params, stance: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Where structural alignment is heading, (R, N, N): the weighted mean
+    (overlap O_ij + balance B_ij + action C_ij + trust M_ij) / (sum of the four weights)
+    of four pulls, each in [-1, 1], plus the state's constant ``anchor``.
+
+    O interest overlap (C2, C9); B structural balance (C7, C16); C capability-weighted mean of
+    the stances the two took toward each other this month; M = tau_ij + tau_ji - 1 mutual trust
+    (C3). The pulls are computed from the perceived alignment.
+    """
+    share = params.derived.cap_share
+    acts = share * stance + np.swapaxes(share, 1, 2) * np.swapaxes(stance, 1, 2)
+    w = params.derived.weights[:, :, None, None]  # (P, 4, 1, 1)
+    return (
+        w[:, 0] * interest_overlap(params, state.stakes)
+        + w[:, 1] * structural_balance(state.alignment)
+        + w[:, 2] * acts
+        + w[:, 3] * (tau + np.swapaxes(tau, 1, 2) - 1.0)
+        + state.anchor
+    )
 
 
 def update_alignment(
     state: State, params: Params, stance: np.ndarray, tau: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Monthly alignment drift toward a bounded target; returns (base, mood, alignment).
+    """Monthly alignment drift toward `drift_target`; returns (base, mood, alignment).
 
-    Structural alignment moves toward a target, base_ij <- base_ij + rate (target_ij - base_ij),
-    the event atmosphere fades, mood <- atmosphere * mood, and the alignment actors perceive is
-    clip(base + mood). The target is the weighted mean
-    (overlap O_ij + balance B_ij + action C_ij + trust M_ij) / (overlap + balance + action + trust)
-    of four pulls, each in [-1, 1]: O interest overlap (C2, C9); B structural balance (C7, C16);
-    C capability-weighted mean of the stances the two took toward each other this month;
-    M = tau_ij + tau_ji - 1 mutual trust (C3). Being a mean of bounded pulls, the target stays
-    in [-1, 1], so alignment cannot run away to +-1 by feedback alone. The pulls are computed
-    from the perceived alignment.
+    Structural alignment moves toward the target, base_ij <- base_ij + rate (target_ij -
+    base_ij), the event atmosphere fades, mood <- atmosphere * mood, and the alignment actors
+    perceive is clip(base + mood). The pulls are bounded, so alignment cannot run away to +-1
+    by feedback alone.
     """
-    a = state.alignment
-    share = params.derived.cap_share
-    acts = share * stance + np.swapaxes(share, 1, 2) * np.swapaxes(stance, 1, 2)
-    w = params.derived.weights[:, :, None, None]  # (P, 4, 1, 1)
-    target = (
-        w[:, 0] * interest_overlap(params, state.stakes)
-        + w[:, 1] * structural_balance(a)
-        + w[:, 2] * acts
-        + w[:, 3] * (tau + np.swapaxes(tau, 1, 2) - 1.0)
-    )
+    target = drift_target(state, params, stance, tau)
     base = state.base + params.rate[:, None, None] * (target - state.base)
     mood = state.mood * params.atmosphere[:, None, None]
     return _clip_alignment(base), mood, _clip_alignment(base + mood)
@@ -270,15 +407,43 @@ def _clip_alignment(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def update_deals(
+    state: State, params: Params, actions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deals after this month's choices: (offer_left, in_deal, bound_left, taken), each (R, D).
+
+    Choosing a deal's action while not in it takes the deal: the offer is used up and the deal
+    binds for ``binds`` months. Keeping the action keeps the deal; any other action ends it.
+    Offers left on the table run down by a month; actions may put new ones on the table for
+    next month (a US offer to Russia).
+    """
+    if len(params.deals) == 0:
+        return state.offer_left, state.in_deal, state.bound_left, state.in_deal
+    keeps = actions[:, params.deal_actor] == params.deal_action  # (R, D)
+    taken = keeps & ~state.in_deal
+    binds = np.broadcast_to(params.deal_binds, taken.shape)
+    bound = np.where(taken, binds, np.maximum(state.bound_left - 1, 0))
+    bound = np.where(keeps, bound, 0)
+    left = np.where(taken, 0, np.maximum(state.offer_left - 1, 0))
+    n, amax, d = params.act_offer.shape
+    made = np.zeros((len(actions), n * amax), dtype=bool)
+    made[np.arange(len(actions))[:, None], np.arange(n) * amax + actions] = True
+    left = _offer(left, made, params.act_offer.reshape(n * amax, d), params.deal_open)
+    return left, keeps, bound, taken
+
+
 def transition(state: State, params: Params, actions: np.ndarray) -> tuple[State, np.ndarray]:
-    """Apply this month's chosen actions; return the next state and who-betrayed flags (R,)."""
+    """Apply this month's chosen actions; return the next state and which deals were taken
+    this month, (R, D) bool.
+    """
     stance = stances(params, actions)
-    betrayed = actions[:, params.betrayer] == params.betrayal_action
-    fav, unfav = update_trust(state, params, stance, betrayed)
+    offer_left, in_deal, bound_left, taken = update_deals(state, params, actions)
+    fav, unfav = update_trust(state, params, stance, taken)
     tau = trust_level(fav, unfav)
     base, mood, alignment = update_alignment(state, params, stance, tau)
     stakes = update_stakes(state, params, actions)
-    nxt = State(
+    nxt = replace(
+        state,
         month=state.month + 1,
         alignment=alignment,
         base=base,
@@ -288,19 +453,36 @@ def transition(state: State, params: Params, actions: np.ndarray) -> tuple[State
         stakes=stakes,
         stance=stance,
         actions=actions,
+        offer_left=offer_left,
+        in_deal=in_deal,
+        bound_left=bound_left,
     )
-    return nxt, betrayed
+    return nxt, taken
+
+
+def prepare(
+    state: State, params: Params, u_events: np.ndarray
+) -> tuple[State, np.ndarray, np.ndarray]:
+    """The first half of a month: events fire, then each actor weighs its actions.
+
+    Returns (state after events, fired events (R, E), logit choice weights (R, N, Amax)). The
+    array engine samples every actor's choice from the weights at once; the Mesa model lets
+    each agent sample its own. `transition` then applies the choices.
+    """
+    fired = fired_events(params, state.month + 1, u_events)
+    state = apply_events(state, params, fired)
+    weights = choice_weights(expected_utility(state, params), params.temp)
+    return state, fired, weights
 
 
 def step(state: State, params: Params, u: np.ndarray) -> tuple[State, np.ndarray, np.ndarray]:
     """One month: events, choices, transition. ``u`` is (R, E + N) uniforms for this month.
 
-    Returns (next state, fired events (R, E), chosen actions (R, N)).
+    Returns (next state, fired events (R, E), chosen actions (R, N)). ``params`` must already
+    hold the regimes in force this month (`Params.at_month`).
     """
     e = len(params.events)
-    fired = fired_events(params, state.month + 1, u[:, :e])
-    state = apply_events(state, params, fired)
-    weights = choice_weights(expected_utility(state, params), params.temp)
+    state, fired, weights = prepare(state, params, u[:, :e])
     actions = choose(weights, u[:, e:])
     nxt, _ = transition(state, params, actions)
     return nxt, fired, actions

@@ -81,7 +81,7 @@ def _run_panels(results: list[Results], labels: list[str], kinds: set[str]) -> I
     if "fan" in kinds and with_traj:
         cap_t = caption([r for r, _ in with_traj], [lab for _, lab in with_traj])
         for dyad in analysis.dyads(with_traj[0][0].trajectories):
-            col = f"alignment:{dyad}"
+            col = analysis.dyad_column(dyad)
             data = {
                 lab: analysis.series(r.trajectories, col)
                 for r, lab in with_traj

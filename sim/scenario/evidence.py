@@ -24,7 +24,17 @@ BASELINE = "baseline"
 ENTRY_KEYS = ("name", "names", "value", "low", "high", "claims", "reason")
 
 # Display groups after the actors (which come first, in scenario order).
-GROUPS = ("issues", "alignment", "trust", "dynamics", "betrayal", "events", "outcomes", "scenario")
+GROUPS = (
+    "issues",
+    "alignment",
+    "trust",
+    "dynamics",
+    "deals",
+    "events",
+    "regimes",
+    "outcomes",
+    "scenario",
+)
 
 
 @dataclass(frozen=True)

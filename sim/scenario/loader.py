@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import SimInputError
+from sim.scenario import calendar, sections
 from sim.scenario.checker import Checker
+from sim.scenario.sections import Deal, OutcomeSpec, Regime
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
 
@@ -47,6 +49,8 @@ class Action:
     issues: Mapping[str, float]
     stakes: Mapping[str, float]
     bias: float = 0.0  # a standing policy commitment added to the action's utility
+    available: bool = True  # whether the action can be chosen (a regime may change it)
+    offers: str | None = None  # a deal this action puts on the table (e.g. a US offer)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class Actor:
     salience: Mapping[str, float]
     weights: Mapping[str, float]
     actions: tuple[Action, ...]
+    inertia: float = 0.0  # utility cost of changing policy (status-quo bias)
+    policy: str | None = None  # the policy held when the scenario starts
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Event:
     end: int | None
     alignment: Mapping[tuple[str, str], float]
     stakes: Mapping[str, float]
+    offers: str | None = None  # a deal this event puts on the table
 
 
 @dataclass(frozen=True)
@@ -90,17 +97,26 @@ class Scenario:
     title: str
     description: str
     months: int
+    start: str
     issues: tuple[Issue, ...]
     actors: tuple[Actor, ...]
     alignment: Mapping[tuple[str, str], float]
     trust: Mapping[tuple[str, str], tuple[float, float]]
     dynamics: Mapping[str, float]
-    betrayal: Mapping[str, Any]
-    partnership: Mapping[str, Any]
-    hedging: Mapping[str, str]
     events: tuple[Event, ...]
+    deals: tuple[Deal, ...]
+    regimes: tuple[Regime, ...]
+    outcomes: tuple[OutcomeSpec, ...]
     raw: Mapping[str, Any]
     source: str
+
+    def outcome(self, kind: str) -> OutcomeSpec | None:
+        """The first declared outcome of ``kind`` (partnership, defection, balance), or None."""
+        return next((o for o in self.outcomes if o.kind == kind), None)
+
+    def date(self, month: int) -> str:
+        """The calendar month ("YYYY-MM") of simulated month ``month`` (1 = start)."""
+        return calendar.date_of(month, self.start)
 
     @property
     def actor_ids(self) -> tuple[str, ...]:
@@ -275,21 +291,32 @@ TOP_KEYS = (
     "alignment",
     "trust",
     "dynamics",
-    "betrayal",
+    "deals",
     "outcomes",
     "events",
+    "regimes",
 )
 
 
 def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a parsed scenario document and build the `Scenario`."""
+    """Validate a parsed scenario document and build the `Scenario`.
+
+    Dates of events and regimes become month numbers (``month``), so the resolved document
+    names every month as a number that overrides and sweeps can address.
+    """
+    raw = copy.deepcopy(dict(raw))
     c = Checker(source)
     c.keys(raw, "", TOP_KEYS)
     meta = c.table(raw, "", "scenario")
     c.keys(meta, "scenario", ("name", "title", "description", "months", "start"))
     name = c.text(meta, "scenario", "name")
     months = c.number(meta, "scenario", "months", 1, 10_000, integer=True)
-    c.text(meta, "scenario", "start", default="")
+    start = c.text(meta, "scenario", "start")
+    try:
+        calendar.parse(start)
+    except ValueError:
+        c.fail("scenario.start", "not a month", found=start, allowed=calendar.FORMAT)
+    sections.dates_to_months(raw, start)
 
     issues_doc = c.table(raw, "", "issues")
     if not issues_doc:
@@ -315,6 +342,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         c.fail("actors", "at least two actors are required", found=len(actors_doc))
     actor_ids = tuple(actors_doc)
     actors = [_actor(c, aid, doc, actor_ids, issue_ids) for aid, doc in actors_doc.items()]
+    action_ids = {a.id: tuple(x.id for x in a.actions) for a in actors}
 
     alignment = _pairs(c, c.table(raw, "", "alignment"), actor_ids)
     trust = _trust(c, c.table(raw, "", "trust"), actor_ids)
@@ -327,63 +355,49 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         **{k: c.number(dyn_doc, "dynamics", k, 0, 100) for k in DYNAMICS[1:-1]},
     }
 
-    bet = c.table(raw, "", "betrayal")
-    c.keys(bet, "betrayal", ("actor", "action", "victim", "trust_shock"))
-    b_actor = c.member(bet, "betrayal", "actor", actor_ids)
-    b_action = c.member(
-        bet, "betrayal", "action", tuple(a.id for a in actors[actor_ids.index(b_actor)].actions)
-    )
-    b_victim = c.member(bet, "betrayal", "victim", tuple(a for a in actor_ids if a != b_actor))
-    betrayal = {
-        "actor": b_actor,
-        "action": b_action,
-        "victim": b_victim,
-        "trust_shock": c.number(bet, "betrayal", "trust_shock", 0, 1000),
-    }
+    deals = sections.deals(c, c.table(raw, "", "deals", required=False), action_ids)
+    deal_ids = tuple(d.id for d in deals)
+    for actor in actors:
+        for act in actor.actions:
+            if act.offers is not None and act.offers not in deal_ids:
+                c.fail(
+                    f"actors.{actor.id}.actions.{act.id}.offers",
+                    "unknown deal",
+                    found=act.offers,
+                    allowed=", ".join(deal_ids) or "a deal declared under [deals]",
+                )
 
-    out = c.table(raw, "", "outcomes")
-    c.keys(out, "outcomes", ("partnership", "hedging"))
-    part = c.table(out, "outcomes", "partnership")
-    c.keys(part, "outcomes.partnership", ("actors", "threshold", "months"))
-    pair = _actor_list(c, part, "outcomes.partnership", "actors", actor_ids, 2)
-    partnership = {
-        "actors": pair,
-        "threshold": c.number(
-            part, "outcomes.partnership", "threshold", -1, 1, lo_open=True, hi_open=True
-        ),
-        "months": c.number(part, "outcomes.partnership", "months", 1, 10_000, integer=True),
-    }
-    hed = c.table(out, "outcomes", "hedging")
-    c.keys(hed, "outcomes.hedging", ("actor", "east", "west"))
-    hedging = {
-        k: c.member(hed, "outcomes.hedging", k, actor_ids) for k in ("actor", "east", "west")
-    }
-    if len(set(hedging.values())) != 3:
-        c.fail(
-            "outcomes.hedging",
-            "actor, east and west must be three different actors",
-            found=list(hedging.values()),
-        )
+    outcome_specs = sections.outcomes(c, c.table(raw, "", "outcomes"), action_ids)
 
     events = []
     for eid, doc in c.table(raw, "", "events", required=False).items():
-        events.append(_event(c, eid, doc, actor_ids, issue_ids, months))
+        events.append(_event(c, eid, doc, actor_ids, issue_ids, months, deal_ids, start))
+
+    regimes = sections.regimes(
+        c,
+        c.table(raw, "", "regimes", required=False),
+        raw,
+        start,
+        months,
+        lambda doc: from_dict(doc, source),
+    )
 
     return Scenario(
         name=name,
         title=c.text(meta, "scenario", "title", default=name),
         description=c.text(meta, "scenario", "description", default=""),
         months=months,
+        start=start,
         issues=tuple(issues),
         actors=tuple(actors),
         alignment=alignment,
         trust=trust,
         dynamics=dynamics,
-        betrayal=betrayal,
-        partnership=partnership,
-        hedging=hedging,
         events=tuple(events),
-        raw=copy.deepcopy(dict(raw)),
+        deals=deals,
+        regimes=regimes,
+        outcomes=outcome_specs,
+        raw=raw,
         source=source,
     )
 
@@ -404,6 +418,8 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
             "salience",
             "weights",
             "actions",
+            "inertia",
+            "policy",
         ),
     )
     weights_doc = c.table(doc, f, "weights")
@@ -417,7 +433,10 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
         af = f"{f}.actions.{act_id}"
         if not isinstance(act, Mapping):
             c.fail(af, "expected a table", found=act)
-        c.keys(act, af, ("label", "stance", "issues", "stakes", "bias"))
+        c.keys(act, af, ("label", "stance", "issues", "stakes", "bias", "available", "offers"))
+        available = act.get("available", True)
+        if not isinstance(available, bool):
+            c.fail(af + ".available", "expected true or false", found=available)
         # (table, allowed names, low, high) of each kind of effect an action may declare
         kinds = {
             "stance": (others, -1, 1),
@@ -440,6 +459,8 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
                 id=act_id,
                 label=c.text(act, af, "label", default=act_id),
                 bias=c.number(act, af, "bias", -10, 10, default=0.0),
+                available=available,
+                offers=c.text(act, af, "offers") if "offers" in act else None,
                 **effects,
             )
         )
@@ -457,6 +478,10 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
         ),
         weights={k: c.number(weights_doc, f + ".weights", k, 0, 100) for k in RELATION_WEIGHTS},
         actions=tuple(actions),
+        inertia=c.number(doc, f, "inertia", 0, 10, default=0.0),
+        policy=c.member(doc, f, "policy", tuple(a.id for a in actions))
+        if "policy" in doc
+        else None,
     )
 
 
@@ -511,35 +536,32 @@ def _trust(
     return out
 
 
-def _actor_list(c: Checker, doc: Mapping, field: str, key: str, actor_ids: tuple, n: int) -> tuple:
-    value = doc.get(key)
-    if (
-        not isinstance(value, list)
-        or len(value) != n
-        or len(set(value)) != n
-        or any(v not in actor_ids for v in value)
-    ):
-        c.fail(
-            f"{field}.{key}",
-            f"expected a list of {n} different actors",
-            found=value,
-            allowed=", ".join(actor_ids),
-        )
-    return tuple(value)
-
-
 def _event(
-    c: Checker, eid: str, doc: Any, actor_ids: tuple, issue_ids: tuple, months: int
+    c: Checker,
+    eid: str,
+    doc: Any,
+    actor_ids: tuple,
+    issue_ids: tuple,
+    months: int,
+    deal_ids: tuple = (),
+    start_date: str = "",
 ) -> Event:
     f = f"events.{eid}"
     if not isinstance(doc, Mapping):
         c.fail(f, "expected a table", found=doc)
-    c.keys(doc, f, ("label", "month", "hazard", "start", "end", "alignment", "stakes"))
-    has_month, has_hazard = "month" in doc, "hazard" in doc
+    c.keys(
+        doc,
+        f,
+        ("label", "date", "month", "hazard", "start", "end", "alignment", "stakes", "offers"),
+    )
+    has_month, has_hazard = "month" in doc or "date" in doc, "hazard" in doc
     if has_month == has_hazard:
-        c.fail(f, "give exactly one of month (scheduled) or hazard (random, per month)")
-    start = c.number(doc, f, "start", 1, 10_000, integer=True, default=1)
-    end = c.number(doc, f, "end", 1, 10_000, integer=True) if "end" in doc else None
+        c.fail(f, "give exactly one of date or month (scheduled) or hazard (random, per month)")
+    if "date" in doc:  # a date that could not be turned into a month: say why
+        sections.when(c, doc, f, start_date, months, required=True)
+    offers = c.member(doc, f, "offers", deal_ids) if "offers" in doc else None
+    start = c.number(doc, f, "start", 1, months, integer=True, default=1)
+    end = c.number(doc, f, "end", 1, months, integer=True) if "end" in doc else None
     if end is not None and end < start:
         c.fail(f + ".end", "ends before it starts", found=end, allowed=f"an integer >= {start}")
     align: dict[tuple[str, str], float] = {}
@@ -560,10 +582,11 @@ def _event(
     return Event(
         id=eid,
         label=c.text(doc, f, "label", default=eid),
-        month=c.number(doc, f, "month", 1, 10_000, integer=True) if has_month else None,
+        month=c.number(doc, f, "month", 1, months, integer=True) if has_month else None,
         hazard=c.number(doc, f, "hazard", 0, 1) if has_hazard else 0.0,
         start=start,
         end=end,
         alignment=align,
         stakes=stakes,
+        offers=offers,
     )

@@ -193,12 +193,7 @@ def reduce_trajectories(task: ChunkTask, params: Params, traj: Trajectory, point
         return pd.DataFrame(data)
     if task.trajectories == "sample":
         keep = rep < task.sample
-        sub = Trajectory(
-            pairs=traj.pairs,
-            alignment=traj.alignment[keep],
-            actions=traj.actions[keep],
-            fired=traj.fired[keep],
-        )
+        sub = traj.subset(keep)
         table = outcomes.series_table(sub, params.take(np.flatnonzero(keep)), rep[keep])
         table.insert(0, "point", np.repeat(point[keep], traj.alignment.shape[1]))
         return table
