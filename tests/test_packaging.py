@@ -127,17 +127,21 @@ def installed(tmp_path_factory):
         timeout=120,
     )
     python = venv / "bin" / "python"
+    work = base / "elsewhere"
+    work.mkdir()
+    # Nothing may point back at the checkout: no PYTHONPATH, and a working folder outside it
+    # (pip would take a checkout's sim.egg-info for an installed sim of the same version).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     # The system's pip, run by the venv's interpreter, installs into the venv.
+    install = ["install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)]
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        [str(python), "-m", "pip", *install],
+        cwd=work,
+        env=env,
         check=True,
         capture_output=True,
         timeout=120,
     )
-    work = base / "elsewhere"
-    work.mkdir()
-    # Nothing may point back at the checkout.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     return python, work, env
 
 
