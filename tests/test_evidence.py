@@ -156,6 +156,65 @@ def test_other_scenarios_fall_back_to_baseline_for_shared_names(tmp_path):
     assert len(scenario_evidence(sc_path)) == len(evidence_ranges(BASELINE))
 
 
+def _variant(folder: Path, name: str, extends: Path | str, body: str = "") -> Path:
+    """A variant scenario file in ``folder`` that extends ``extends`` and adds ``body``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(f'[scenario]\nname = "{name}"\nextends = "{extends}"\n{body}')
+    return path
+
+
+def test_variant_outside_scenarios_inherits_its_base_evidence(tmp_path):
+    variant = _variant(tmp_path, "variant", BASELINE, "[dynamics]\nrate = 0.2\n")
+    assert evidence_path(variant).exists() is False
+    assert evidence_ranges(variant) == evidence_ranges(BASELINE)
+    entries = scenario_evidence(variant)
+    assert [e.name for e in entries] == [e.name for e in scenario_evidence(BASELINE)]
+
+
+def test_evidence_follows_a_chain_of_extends(tmp_path):
+    # b (in its own folder) extends a, which extends the shipped baseline; a's own table
+    # widens one range, and b inherits that, and the baseline's for everything else.
+    _variant(tmp_path / "a", "a", BASELINE, "[dynamics]\nrate = 0.2\n")
+    (tmp_path / "a" / "evidence").mkdir()
+    (tmp_path / "a" / "evidence" / "a.toml").write_text(
+        '[[entry]]\nname = "dynamics.rate"\nvalue = 0.2\nlow = 0.01\nhigh = 0.4\n'
+        'claims = ["assumption"]\nreason = "Wider."\n'
+    )
+    b = _variant(tmp_path / "b", "b", "../a/a.toml")
+    ranges = evidence_ranges(b)
+    assert ranges["dynamics.rate"] == (0.01, 0.4)
+    base = evidence_ranges(BASELINE)
+    assert {k: v for k, v in ranges.items() if k != "dynamics.rate"} == {
+        k: v for k, v in base.items() if k != "dynamics.rate"
+    }
+
+
+def test_experiment_range_evidence_works_on_a_variant_outside_scenarios(tmp_path):
+    from sim.sweeps.experiment import load_experiment
+
+    variant = _variant(tmp_path / "mine", "variant", BASELINE, "[dynamics]\nrate = 0.2\n")
+    exp_path = tmp_path / "exp.toml"
+    exp_path.write_text(
+        f'[experiment]\nname = "t"\nscenario = "{variant}"\nseed = 1\nreplicates = 2\n'
+        '[design]\nmethod = "lhs"\npoints = 4\n'
+        '[parameters]\n"actors.russia.salience.ukraine" = { range = "evidence" }\n'
+    )
+    exp = load_experiment(exp_path)
+    (param,) = exp.parameters
+    assert (param.low, param.high, param.source) == (0.6, 1.0, "evidence")
+
+
+def test_sim_evidence_shows_a_variant_its_base_evidence(tmp_path, capsys):
+    from sim.commands.cli import main
+
+    variant = _variant(tmp_path, "variant", BASELINE)
+    assert main(["evidence", str(variant)]) == 0
+    out = capsys.readouterr().out
+    assert f"({len(evidence_ranges(BASELINE))} parameters)" in out.splitlines()[0]
+    assert "salience.ukraine" in out
+
+
 def test_grouping_order(baseline, entries):
     groups = [g for g, _ in grouped(baseline, entries)]
     assert groups[:4] == list(baseline.actor_ids)

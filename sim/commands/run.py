@@ -1,4 +1,4 @@
-"""`sim run SCENARIO`: seeded replicates of one scenario into a results directory."""
+"""`sim run [SCENARIO]`: seeded replicates of one scenario into a results directory."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_size_arguments, check_counts
+from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
 from sim.errors import SimInputError
+from sim.scenario import BASELINE
 
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 0
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run seeded replicates of a scenario and write a self-describing results "
         "directory (run table, trajectories, metadata, figures).",
     )
-    p.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/baseline.toml")
+    add_scenario_argument(p, BASELINE)  # the shipped baseline, also from an installed wheel
     add_size_arguments(p, DEFAULT_REPLICATES, DEFAULT_SEED)
     p.add_argument(
         "--set",

@@ -4,8 +4,10 @@ The evidence for ``scenarios/X.toml`` is ``scenarios/evidence/X.toml``: a list o
 tables, each naming one parameter (``name``) or an explicit list sharing value, range and
 reasoning (``names``; no wildcards), with ``value``, a plausible ``low``-``high`` range, the
 article's ``claims`` it rests on (C1-C16, `sim.claims`) or ``["assumption"]`` and a one-sentence
-``reason``. Scenarios without their own table fall back to the baseline's for the names they
-share. Sweeps read the ranges through `evidence_ranges`.
+``reason``. A variant scenario inherits the evidence of the scenarios it ``extends``, wherever
+they lie, and its own table (if any) wins for the names it lists; a scenario with neither falls
+back to the baseline table beside it for the names they share. Sweeps read the ranges through
+`evidence_ranges`.
 """
 
 from __future__ import annotations
@@ -208,21 +210,38 @@ def require_evidence(scenario: Scenario, entries: Iterable[Entry], source: str) 
 def scenario_evidence(scenario_path: str | Path, scenario: Scenario | None = None) -> list[Entry]:
     """The entries for a scenario's parameters, in scenario order.
 
-    Entries come from the scenario's own evidence file; names it lacks (or all names, if there
-    is no such file) fall back to the baseline's table. Names found in neither are left out.
+    Each name takes the entry of the nearest table along the ``extends`` chain: the scenario's
+    own evidence file, then its base's, and so on; last, the baseline table beside the scenario.
+    Names found in none are left out.
     """
     sc = scenario if scenario is not None else load(scenario_path)
-    tables: list[tuple[Entry, ...]] = []
-    own = evidence_path(scenario_path)
-    if own.exists():
-        tables.append(load_evidence(own))
-    base = Path(scenario_path).parent / "evidence" / f"{BASELINE}.toml"
-    if base != own and base.exists():
-        tables.append(load_evidence(base))
+    paths = [evidence_path(p) for p in extends_chain(scenario_path)]
+    paths.append(Path(scenario_path).parent / "evidence" / f"{BASELINE}.toml")
     found: dict[str, Entry] = {}
-    for table in reversed(tables):  # the scenario's own entries win
-        found.update({e.name: e for e in table})
+    for path in reversed(list(dict.fromkeys(p.resolve() for p in paths))):  # nearest wins
+        if path.exists():
+            found.update({e.name: e for e in load_evidence(path)})
     return [found[n] for n in sc.parameters() if n in found]
+
+
+def extends_chain(scenario_path: str | Path) -> list[Path]:
+    """The scenario file, then the file it extends, and so on to a complete scenario.
+
+    Bases resolve as the loader resolves ``scenario.extends`` (relative to the extending file),
+    so a variant kept anywhere finds its base's evidence beside the base. Loading the scenario
+    has already rejected missing bases and loops; the walk stops at either all the same.
+    """
+    chain = [Path(scenario_path)]
+    while True:
+        current = chain[-1]
+        meta = read_toml(current).get("scenario")
+        base = meta.get("extends") if isinstance(meta, Mapping) else None
+        if not isinstance(base, str):
+            return chain
+        nxt = (current.parent / base).resolve()
+        if not nxt.is_file() or nxt in {p.resolve() for p in chain}:
+            return chain
+        chain.append(nxt)
 
 
 def evidence_ranges(scenario_path: str | Path) -> dict[str, tuple[float, float]]:

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import SimInputError
-from sim.scenario import calendar, sections
+from sim.scenario import calendar, sections, shipped
 from sim.scenario.checker import Checker
 from sim.scenario.sections import Deal, OutcomeSpec, Regime
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
 
-# The shipped baseline, found beside the package in a source checkout (the default scenario of
-# the commands that take one).
-BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
+# The shipped baseline (the default scenario of the commands that take one), found in a source
+# checkout and in an installed wheel alike.
+BASELINE = shipped.path("scenarios", "baseline.toml")
 DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence", "atmosphere")
 
 

@@ -4,7 +4,7 @@ An experiment is a TOML file (see docs/sweeps.md)::
 
     [experiment]
     name = "betrayal_sweep"
-    scenario = "../scenarios/baseline.toml"   # relative to this file or to the repo root
+    scenario = "../scenarios/baseline.toml"   # relative to this file, the shipped files or cwd
     seed = 2015
     replicates = 20
     months = 120                              # default: the scenario's horizon
@@ -37,9 +37,8 @@ from typing import Any
 
 from sim.errors import SimInputError
 from sim.model.params import compile_params
-from sim.scenario import Scenario, load
+from sim.scenario import Scenario, load, shipped
 
-ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 TRAJECTORIES = ("none", "sample", "quantiles")
 TOP_KEYS = ("experiment", "design", "parameters", "output")
@@ -266,14 +265,16 @@ def _scenario_path(meta: Mapping, path: Path) -> Path:
             file=str(path),
             field="experiment.scenario",
             found=value,
-            allowed="a path relative to the experiment file or the repository root",
+            allowed="a path relative to the experiment file or the shipped files",
         )
-    for base in (path.resolve().parent, ROOT, Path.cwd()):
+    # The shipped root lets "scenarios/baseline.toml" name the shipped baseline from anywhere,
+    # in a checkout and in an installed wheel alike.
+    for base in (path.resolve().parent, shipped.root(), Path.cwd()):
         candidate = (base / value).resolve()
         if candidate.is_file():
             return candidate
     raise SimInputError(
-        "scenario file not found (relative to the experiment file or the repository root)",
+        "scenario file not found (relative to the experiment file or the shipped files)",
         file=str(path),
         field="experiment.scenario",
         found=value,
