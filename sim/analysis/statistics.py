@@ -172,9 +172,7 @@ def dyads(traj: pd.DataFrame) -> list[str]:
     """List the actor pairs ``"a-b"`` with an alignment column (``alignment__a__b``) in a
     trajectories table.
     """
-    return [
-        "-".join(c.split("__")[1:]) for c in traj.columns if c.startswith("alignment__")
-    ]
+    return ["-".join(c.split("__")[1:]) for c in traj.columns if c.startswith("alignment__")]
 
 
 def dyad_column(dyad: str, actors: list[str] | None = None) -> str:

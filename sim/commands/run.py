@@ -111,8 +111,11 @@ def run(args: argparse.Namespace) -> int:
     )
     results.write_json(meta, tmp / "metadata.json")
     results.commit(tmp, out)
-    print(f"{sc.title}: {args.replicates} replicates x {res.months} months, seed {args.seed}")
-    print(res.summary().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(
+        f"{sc.title}: {args.replicates} replicates x {res.months} months "
+        f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
+    )
+    print(format_summary(res.summary()))
     print(f"results: {out}")
     return 0
 
@@ -122,21 +125,40 @@ def _figures(res, folder: Path, figures) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     sc = res.scenario
-    i, j = res.params.pair
-    pair = f"{sc.label(res.params.actors[i])}-{sc.label(res.params.actors[j])}"
-    n = len(res.runs)
-    caption = f"scenario: {sc.name}; {n} runs; seed {res.seed}"
-    a, b = res.params.actors[i], res.params.actors[j]
-    col = outcomes.pair_column(a, b)
-    series = res.series.pivot(index="replicate", columns="month", values=col).to_numpy()
-    ax = figures.fan_chart(series, label=sc.name, title=f"{pair} alignment (index, -1 to 1)")
-    ax.set_ylabel("alignment")
-    figures.save(ax, folder / "alignment_fan", caption)
-    betrayer = sc.label(res.params.actors[res.params.betrayer])
-    ax = figures.betrayal_months(
-        res.runs.betrayal_month, res.months, title=f"Month of first {betrayer} betrayal"
-    )
-    figures.save(ax, folder / "betrayal_month", caption)
+    caption = f"scenario: {sc.name}; {len(res.runs)} runs; seed {res.seed}"
+    if res.params.pair is not None:
+        a, b = (res.params.actors[k] for k in res.params.pair)
+        col = outcomes.pair_column(a, b)
+        series = res.series.pivot(index="replicate", columns="month", values=col).to_numpy()
+        title = f"{sc.label(a)}-{sc.label(b)} alignment (index, -1 to 1)"
+        ax = figures.fan_chart(series, label=sc.name, title=title, start=sc.start)
+        ax.set_ylabel("alignment")
+        figures.save(ax, folder / "alignment_fan", caption)
+    for spec in sc.outcomes:
+        if spec.kind != "defection":
+            continue
+        title = f"Month of first {spec.id}: {sc.label(spec.fields['actor'])}"
+        ax = figures.betrayal_months(res.runs[f"{spec.id}_month"], res.months, title=title)
+        figures.save(ax, folder / f"{spec.id}_month", caption)
+
+
+def format_summary(table) -> str:
+    """The headline table as aligned text: value [95% interval] and what it means."""
+    import math
+
+    lines = []
+    width = max(len(s) for s in table.statistic)
+    for row in table.itertuples(index=False):
+        v = row.value
+        if isinstance(v, float):
+            text = "n/a" if math.isnan(v) else f"{v:.3f}"
+        else:
+            text = str(v)
+        if row.low95 is not None and not (isinstance(row.low95, float) and math.isnan(row.low95)):
+            text += f" [{row.low95:.3f}, {row.high95:.3f}]"
+        lines.append(f"{row.statistic:<{width}}  {text:<22}  {row.note}")
+    lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
+    return "\n".join(lines)
 
 
 def _progress(total: int):

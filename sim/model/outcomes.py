@@ -208,12 +208,10 @@ def episodes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return count, length
 
 
-def _dates(months: np.ndarray, start: str) -> np.ndarray:
-    if not start:
-        return np.full(len(months), None, dtype=object)
-    return np.array(
-        [calendar.date_of(int(m), start) if m > 0 else None for m in months], dtype=object
-    )
+def _dates(months: np.ndarray, start: str) -> pd.Series:
+    """Calendar months ("YYYY-MM") of 1-based months, empty where the month is 0."""
+    values = [calendar.date_of(int(m), start) if m > 0 and start else None for m in months]
+    return pd.Series(np.array(values, dtype=object), dtype="str").array
 
 
 def _optional(months: np.ndarray) -> pd.arrays.IntegerArray:
@@ -325,7 +323,8 @@ def series_table(
         "month": np.tile(np.arange(t1), r),
     }
     if traj.start:
-        data["date"] = np.tile(np.array(calendar.dates(t1 - 1, traj.start), dtype=object), r)
+        dates = np.tile(np.array(calendar.dates(t1 - 1, traj.start), dtype=object), r)
+        data["date"] = pd.Series(dates, dtype="str").array
     a = params.actors
     for p, (i, j) in enumerate(traj.pairs):
         data[pair_column(a[i], a[j])] = traj.alignment[:, :, p].reshape(-1)

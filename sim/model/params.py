@@ -212,11 +212,7 @@ class Params:
             return self
         return replace(
             self,
-            **{
-                f: getattr(self, f)[rows]
-                for f in ROW_FIELDS
-                if getattr(self, f).shape[0] > 1
-            },
+            **{f: getattr(self, f)[rows] for f in ROW_FIELDS if getattr(self, f).shape[0] > 1},
         )
 
     def assign(self, values: Mapping[str, np.ndarray]) -> Params:

@@ -16,8 +16,30 @@ def _axes(ax):
     return ax
 
 
-def fan_chart(series: np.ndarray, ax=None, label: str = "", color: str = "C0", title: str = ""):
-    """Median with 50% and 90% bands of a (runs, months) array over the months."""
+def date_axis(ax, months: int, start: str) -> None:
+    """Label a month axis (0..months) with calendar years when the scenario has a start."""
+    if not start:
+        return
+    from sim.scenario import calendar
+
+    ticks = [m for m in range(months + 1) if calendar.date_of(m, start).endswith("-01")]
+    step = max(1, len(ticks) // 10)
+    ticks = ticks[::step]
+    ax.set_xticks(ticks, [calendar.date_of(m, start)[:4] for m in ticks])
+    ax.set_xlabel(f"year (month 1 = {start})")
+
+
+def fan_chart(
+    series: np.ndarray,
+    ax=None,
+    label: str = "",
+    color: str = "C0",
+    title: str = "",
+    start: str = "",
+):
+    """Median with 50% and 90% bands of a (runs, months) array over the months; with a
+    scenario ``start`` ("YYYY-MM") the axis shows calendar years.
+    """
     ax = _axes(ax)
     months = np.arange(series.shape[1])
     q = np.nanquantile(series, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
@@ -25,6 +47,7 @@ def fan_chart(series: np.ndarray, ax=None, label: str = "", color: str = "C0", t
     ax.fill_between(months, q[1], q[3], color=color, alpha=0.35, label=f"{label} 50% band".strip())
     ax.plot(months, q[2], color=color, lw=2, label=f"{label} median".strip())
     ax.set_xlabel("month")
+    date_axis(ax, series.shape[1] - 1, start)
     ax.set_ylim(-1.05, 1.05)
     ax.axhline(0, color="grey", lw=0.5)
     if title:
@@ -83,7 +106,11 @@ def png_bytes(ax, caption: str = "") -> bytes:
 
 
 def fan_overlay(
-    series: dict[str, np.ndarray], ax=None, title: str = "", ylabel: str = "alignment (index)"
+    series: dict[str, np.ndarray],
+    ax=None,
+    title: str = "",
+    ylabel: str = "alignment (index)",
+    start: str = "",
 ):
     """Median with 50% and 90% bands of (runs, months) arrays, one colour per scenario."""
     ax = _axes(ax)
@@ -97,6 +124,7 @@ def fan_overlay(
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("month")
+    date_axis(ax, max(v.shape[1] for v in series.values()) - 1, start)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="lower left", fontsize="small")

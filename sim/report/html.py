@@ -88,7 +88,10 @@ def _run_panels(results: list[Results], labels: list[str], kinds: set[str]) -> I
                 if col in r.trajectories
             }
             title = f"{_pair_label(first, dyad)} alignment over time"
-            ax = figures.fan_overlay(data, title=title, ylabel="alignment (index, -1 to 1)")
+            start = ((first.meta.get("scenario") or {}).get("scenario") or {}).get("start", "")
+            ax = figures.fan_overlay(
+                data, title=title, ylabel="alignment (index, -1 to 1)", start=start
+            )
             yield Panel(f"fan_{dyad}", "fan", ax, cap_t)
     if "distributions" in kinds:
         for name in SCALARS:
