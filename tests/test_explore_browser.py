@@ -7,7 +7,6 @@ write the screenshot to docs/img/explore.png (otherwise it goes to the test's tm
 import importlib.util
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -190,35 +189,3 @@ def test_server_runs_with_the_scenario_env():
     env = explore.server_env(BASELINE)
     assert env[SCENARIO_ENV] == str(BASELINE.resolve())
     assert explore.server_command(1234, "127.0.0.1")[:4] == [sys.executable, "-m", "solara", "run"]
-
-
-def test_sim_explore_stops_cleanly_on_ctrl_c():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "explore", str(BASELINE), "--port", str(port)],
-        # a terminal's Ctrl-C: SIGINT to the foreground process group (default handling)
-        preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL), os.setpgrp()),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.5)
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            explore.stop(proc)
-    assert proc.returncode == 0, err[-2000:]
-    assert f"http://127.0.0.1:{port}/" in out
-    assert "stopped" in err
-    with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)

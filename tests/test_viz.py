@@ -1,7 +1,14 @@
 """Fast, browser-free tests of the explorer: slider specs, components, same model as `sim run`."""
 
-import argparse
+import os
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +17,7 @@ from sim.commands import explore
 from sim.errors import SimInputError
 from sim.model import AllianceModel
 from sim.report import viz
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, ROOT
 
 
 def _same(a: AllianceModel, b: AllianceModel) -> None:
@@ -137,32 +144,146 @@ def test_incompatible_ipyvuetify_is_refused(monkeypatch):
         explore.check_viz_installed()
 
 
-def test_explore_serves_and_stops_on_ctrl_c(monkeypatch, capsys):
+# --------------------------------------------------------------------------------------------
+# The server never outlives `sim explore` (real processes, real signals)
+
+START_TIMEOUT = 90.0  # solara's first start imports a lot on a busy 2-core machine
+GONE_TIMEOUT = 30.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid``, read from /proc."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": state, ppid, ...
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _serves(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Explore:
+    """A real `python -m sim explore` process, its server and its output files."""
+
+    proc: subprocess.Popen
+    port: int
+    out: Path
+    err: Path
+    server: int = 0
+
+
+def _start_explores(tmp_path: Path, n: int) -> list[Explore]:
+    """Start ``n`` real `python -m sim explore` at once (the starts overlap: faster on a shared
+    machine); return them once each one's server answers.
+    """
+    runs = []
+    for k in range(n):
+        out, err, port = tmp_path / f"out{k}.txt", tmp_path / f"err{k}.txt", _free_port()
+        with open(out, "w") as o, open(err, "w") as e:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sim", "explore", str(BASELINE), "--port", str(port)],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=o,
+                stderr=e,
+                start_new_session=True,  # our signals go to it alone, never to pytest
+                # as from an interactive shell, even if these tests run where SIGINT is ignored
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
+        runs.append(Explore(proc, port, out, err))
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        for run in runs:
+            while not (_children(run.proc.pid) and _serves(run.port)):
+                assert run.proc.poll() is None, run.err.read_text()[-2000:]
+                assert time.monotonic() < deadline, run.err.read_text()[-2000:]
+                time.sleep(0.5)
+            (run.server,) = _children(run.proc.pid)
+    except BaseException:
+        _clean_up(runs)
+        raise
+    return runs
+
+
+def _clean_up(runs: list[Explore]) -> None:
+    """After a failure: kill exactly the processes these tests started, by pid."""
+    for run in runs:
+        for pid in [run.proc.pid, *_children(run.proc.pid), run.server]:
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        run.proc.wait(timeout=30)
+
+
+def _wait_gone(pid: int, timeout: float = GONE_TIMEOUT) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+# SIGTERM (kill, a service manager), SIGHUP (the terminal closed), SIGINT (Ctrl-C) run
+# `sim explore`'s handlers; SIGKILL runs none, and the kernel's parent-death signal
+# (PR_SET_PDEATHSIG, Linux) stops the server.
+SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL)
+
+
+def test_server_never_outlives_sim_explore(tmp_path):
     pytest.importorskip("solara")
-    seen = {}
-
-    class FakeServer:
-        def __init__(self, cmd, env, start_new_session):
-            seen["cmd"], seen["env"] = cmd, env
-            self.signals = []
-
-        def wait(self, timeout=None):
-            if not self.signals:
-                raise KeyboardInterrupt
-            return 0
-
-        def poll(self):
-            return 0 if self.signals else None
-
-        def send_signal(self, sig):
-            self.signals.append(sig)
-
-    monkeypatch.setattr(subprocess, "Popen", FakeServer)
-    args = argparse.Namespace(scenario=str(BASELINE), port=8799, host="127.0.0.1")
-    assert explore.run(args) == 0
-    assert "http://127.0.0.1:8799/" in capsys.readouterr().out
-    assert seen["cmd"][1:4] == ["-m", "solara", "run"] and "8799" in seen["cmd"]
-    assert seen["env"][viz.SCENARIO_ENV] == str(BASELINE.resolve())
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc; the SIGKILL fallback is Linux only")
+    runs = _start_explores(tmp_path, len(SIGNALS))
+    pairs = list(zip(runs, SIGNALS, strict=True))
+    try:
+        for run in runs:  # the server got the scenario through its environment
+            environ = Path(f"/proc/{run.server}/environ").read_bytes().split(b"\0")
+            assert f"{viz.SCENARIO_ENV}={BASELINE.resolve()}".encode() in environ
+        for run, sig in pairs:
+            if sig == signal.SIGINT:  # a terminal's Ctrl-C: to the foreground process group
+                os.killpg(run.proc.pid, sig)
+            else:  # to `sim explore` alone, as `kill` or the shell of a closing terminal does
+                os.kill(run.proc.pid, sig)
+        codes = {sig.name: run.proc.wait(timeout=GONE_TIMEOUT) for run, sig in pairs}
+        left = [sig.name for run, sig in pairs if not _wait_gone(run.server)]
+    finally:
+        _clean_up(runs)
+    assert not left, f"the server outlived `sim explore` stopped by {left}"
+    assert codes == {"SIGTERM": 0, "SIGHUP": 0, "SIGINT": 0, "SIGKILL": -signal.SIGKILL}
+    for run, sig in pairs:
+        assert f"http://127.0.0.1:{run.port}/" in run.out.read_text()
+        if sig != signal.SIGKILL:
+            assert "sim explore: stopped" in run.err.read_text(), sig.name
+        assert not _serves(run.port), sig.name
 
 
 def test_explore_rejects_bad_input():

@@ -6,6 +6,13 @@ axis of length 1, so for the same seed, point and replicate it produces exactly 
 the array engine produces (tested). Each agent chooses its own action from its row of the logit
 probabilities; the model then applies the joint transition.
 
+Data collection: the DataCollector records month 0 when the model is built and month k after
+the k-th step, so row k of the model reporters and the agent rows Mesa files under
+``model.steps == k`` both describe month k. Mesa 3.3's ``batch_run`` reads rows 0 to
+``model.steps - 1`` only, so the model stays ``running`` for one closing step after its last
+month: that step simulates nothing and collects nothing, and makes the last row ``batch_run``
+reads the final month.
+
 Randomness: every number the dynamics use comes from the run's counter-based stream
 (`sim.rng`), keyed by (seed, point, replicate). Mesa's own generators (`Model.random` and
 `Model.rng`) are seeded with the same seed but the dynamics use neither.
@@ -97,18 +104,33 @@ class AllianceModel(mesa.Model):
             ActorAgent(self, i, actor.id, actor.label)
         self.actor_agents = sorted(self.agents, key=lambda a: a.index)
         self._outcomes = outcomes.declared(self.params)
+        self._final: pd.DataFrame | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={o.name: _reporter(o.name) for o in self._outcomes},
             agent_reporters={"action": "action"},
         )
-        # Collected after each month only (not at month 0), so row k is month k + 1 and
-        # mesa.batch_run, which reads row `model.steps - 1`, gets the final month.
+        # Month 0 now, while model.steps is 0: Mesa files agent rows under model.steps and model
+        # rows by position, so both agree that row k is month k.
+        self.datacollector.collect(self)
 
     # --- stepping -------------------------------------------------------------------------
 
+    @property
+    def finished(self) -> bool:
+        """True once the last month has been simulated."""
+        return int(self.state.month) >= self.months
+
     def step(self) -> None:
-        """Advance one month: events, each agent's choice, then the joint transition."""
-        self.params = p = self.params.at_month(self.state.month + 1)  # regime changes
+        """Advance one month: regime changes, events, each agent's choice, then the joint
+        transition.
+
+        After the last month, one more call only sets ``running`` to False (see the module
+        docstring: it lets ``mesa.batch_run`` read the final month's row).
+        """
+        if self.finished:
+            self.running = False
+            return
+        self.params = p = self.params.at_month(self.state.month + 1)
         e = len(p.events)
         u = rng.uniforms(self.keys, self.state.month, e + len(p.actors))
         self.state, fired, self.choice_weights = rules.prepare(self.state, p, u[:, :e])
@@ -121,9 +143,6 @@ class AllianceModel(mesa.Model):
         self._alignment.append(self._pair_values())
         self._actions.append(actions[0])
         self._fired.append(fired[0])
-        if self.state.month >= self.months:
-            self.running = False
-            self._final = self.run_table()
         self.datacollector.collect(self)
 
     # --- observation ----------------------------------------------------------------------
@@ -148,7 +167,8 @@ class AllianceModel(mesa.Model):
         """Current value of a declared outcome.
 
         Series outcomes are reported every month; scalar outcomes describe a whole run, so they
-        are reported once the run has finished (None before), keeping each step cheap.
+        are reported once the last month has been simulated (None before), keeping each step
+        cheap.
         """
         if name == "alignment":
             i, j = self.params.pair
@@ -157,8 +177,10 @@ class AllianceModel(mesa.Model):
             h, east, west = self.params.hedging
             a = self.state.alignment[0]
             return float(a[h, east] - a[h, west])
-        if self.running:
+        if not self.finished:
             return None
+        if self._final is None:
+            self._final = self.run_table()
         value = self._final[name].iat[0]
         if pd.isna(value):
             return None
