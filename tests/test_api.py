@@ -192,7 +192,7 @@ def test_perform_experiments_runs_the_model():
     names = [
         "actors.russia.salience.ukraine",
         "events.western_offer.hazard",
-        "outcomes.partnership.months",  # an integer parameter
+        "deals.syria_for_ukraine.binds",  # an integer parameter
     ]
     model = ema.ema_model(BASELINE, names=names, replicates=4, seed=3, months=12)
     experiments, outcomes = perform_experiments(model, scenarios=5)
