@@ -95,6 +95,8 @@ def default_dir(name: str, suffix: str = "") -> Path:
 def lock_path(out: str | Path) -> Path:
     """The lock file of a target: ``.NAME.lock`` beside it (the target may not exist yet)."""
     out = Path(out).resolve()
+    if not out.name:  # the file system root
+        raise SimInputError("cannot be written as a whole", file=str(out), field="--out")
     return out.with_name(f".{out.name}.lock")
 
 
@@ -114,8 +116,9 @@ def claim(out: str | Path) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = _acquire(path, out)
     except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
         raise SimInputError(
-            f"cannot write here: {exc.strerror or exc}", file=str(out), field="--out"
+            f"cannot write here: {exc.strerror or exc}{where}", file=str(out), field="--out"
         ) from None
     try:
         _remove_orphans(out)

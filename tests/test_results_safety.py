@@ -161,6 +161,19 @@ def test_force_replaces_sim_results_and_empty_folders(tmp_path, capsys):
     assert hidden(tmp_path) == []
 
 
+def test_the_file_system_root_is_never_a_target():
+    with pytest.raises(SimInputError, match="cannot be written as a whole"):
+        with results.claim("/"):
+            pass
+
+
+def test_an_unwritable_out_is_one_line(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile" / "r", "/proc/sim-results"):
+        code, err = run_cmd(["run", str(BASELINE), "-n", "2", "--out", str(out)], capsys)
+        assert code == 2 and "cannot write here" in one_line_error(err, "run")
+
+
 # --------------------------------------------------------------------------------------------
 # 3. A sweep killed before its metadata was written resumes or is forced
 
@@ -265,7 +278,8 @@ def test_ctrl_c_on_run_keeps_nothing_and_says_so(tmp_path):
     out = tmp_path / "r"
     cmd = [*SIM, "run", str(BASELINE), "-n", "20000", "--months", "120", "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    wait_for(lambda: hidden(tmp_path), proc)  # the temporary folder is being written
+    # Wait until the results are being written: a hidden temporary folder beside `out`.
+    wait_for(lambda: any(p.is_dir() for p in tmp_path.glob(".r.*")), proc)
     proc.send_signal(signal.SIGINT)
     err = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130
