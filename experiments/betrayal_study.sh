@@ -20,4 +20,4 @@ for name in baseline betrayal_in_syria; do
 done
 sim sweep experiments/betrayal_sweep.toml --out "$OUT/sweep" --force
 sim report "$OUT/baseline" "$OUT/betrayal_in_syria" "$OUT/sweep" --out "$OUT/report.html" \
-    --title "A Russian betrayal of Iran in Syria? (seed $SEED)"
+    --force --title "A Russian betrayal of Iran in Syria? (seed $SEED)"

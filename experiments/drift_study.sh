@@ -10,4 +10,5 @@ OUT="${1:-results/drift}"
 
 mkdir -p "$OUT"
 sim sweep experiments/alignment_drift_sobol.toml --out "$OUT/sweep" --force
-sim report "$OUT/sweep" --out "$OUT/report.html" --title "What drives Iran-Russia alignment?"
+sim report "$OUT/sweep" --out "$OUT/report.html" --force \
+    --title "What drives Iran-Russia alignment?"

@@ -21,5 +21,5 @@ for name in "${SCENARIOS[@]}"; do
         --out "$OUT/$name" --force --no-figures
     dirs+=("$OUT/$name")
 done
-sim report "${dirs[@]}" --out "$OUT/report.html" \
+sim report "${dirs[@]}" --out "$OUT/report.html" --force \
     --title "US policy choices and the Iran-Russia partnership (seed $SEED, $REPLICATES runs each)"

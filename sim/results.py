@@ -11,16 +11,32 @@ Layout of a `sim run` results directory::
 
 The directory is assembled under a dot-prefixed temporary name beside the target and renamed
 into place at the end, so a crash never leaves a half-written results directory.
+
+Rules every writing command follows (one mechanism, here):
+
+- one writer per target: `claim` holds a lock file beside the target (``.NAME.lock``, holding
+  the owner's pid, host and start time); a second writer is refused with one line;
+- no silent overwrite: `check_target` refuses an existing output unless ``--force``, and
+  ``--force`` replaces only what sim writes: a results directory with sim's metadata (or an
+  empty directory) or, for a file output, a file; never a folder of other files;
+- default results directories are ``results/<name>`` for a plain name (`default_dir`);
+- files and directories get the modes the user's umask gives any new file (0o644 and 0o755
+  under the usual umask 022), temporary directories included.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Mapping
+import socket
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
@@ -31,10 +47,13 @@ import pandas as pd
 
 from sim import __version__
 from sim.errors import SimInputError
+from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
 
 FORMAT = "sim-results"
 FORMAT_VERSION = 1
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "scipy", "SALib", "dask")
+RESULTS_ROOT = Path("results")
+FORCE_HINT = "choose another --out or pass --force to replace it"
 
 
 def now() -> str:
@@ -53,25 +72,220 @@ def versions() -> dict[str, str]:
     return out
 
 
-def prepare(out: Path, force: bool) -> Path:
-    """Check the target and create a temporary sibling to write into."""
-    out = Path(out)
-    if out.exists() and not force:
+def default_dir(name: str, suffix: str = "") -> Path:
+    """The default results directory ``results/<name><suffix>`` of a scenario or experiment.
+
+    Names are checked when files are read; checking again here keeps a name built in Python
+    (not read from a file) from leading outside ``results/``.
+    """
+    if not is_plain_name(name) or not is_plain_name(f"{name}{suffix}"):
         raise SimInputError(
-            "results directory already exists; choose another --out or pass --force to replace it",
-            file=str(out),
+            "not a plain name, so it cannot name a results directory",
+            field="name",
+            found=f"{name}{suffix}",
+            allowed=PLAIN_NAME_TEXT,
         )
+    return RESULTS_ROOT / f"{name}{suffix}"
+
+
+# --------------------------------------------------------------------------------------------
+# One writer per target: a lock file beside it
+
+
+def lock_path(out: str | Path) -> Path:
+    """The lock file of a target: ``.NAME.lock`` beside it (the target may not exist yet)."""
+    out = Path(out).resolve()
+    if not out.name:  # the file system root
+        raise SimInputError("cannot be written as a whole", file=str(out), field="--out")
+    return out.with_name(f".{out.name}.lock")
+
+
+@contextmanager
+def claim(out: str | Path) -> Iterator[Path]:
+    """Hold the lock of target ``out`` while the block writes it; refuse if another holds it.
+
+    The lock file is created with O_CREAT|O_EXCL and holds the owner's pid, host and start
+    time, for the refusal message. Ownership is an exclusive `flock` on that file, which the
+    kernel drops when the owner dies however it dies (SIGKILL included): a lock file left by
+    a dead process is therefore stale and is taken over, and a reused pid cannot fake a
+    live owner. On release the file is removed.
+    """
+    out = Path(out)
+    path = lock_path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _acquire(path, out)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise SimInputError(
+            f"cannot write here: {exc.strerror or exc}{where}", file=str(out), field="--out"
+        ) from None
+    try:
+        _remove_orphans(out)
+        yield path
+    finally:
+        try:
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                path.unlink()
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def _acquire(path: Path, out: Path) -> int:
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                continue  # released between the two opens: try to create it again
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = _owner(fd)
+            os.close(fd)
+            raise SimInputError(
+                f"another sim process is writing this output ({owner}); wait for it to "
+                "finish or choose another --out",
+                file=str(out),
+            ) from None
+        try:
+            current = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            current = False
+        if not current:  # the owner released (removed) it while we waited: start over
+            os.close(fd)
+            continue
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": now(),
+            "command": sys.argv[1:],
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
+        return fd
+
+
+def _owner(fd: int) -> str:
+    """Who holds a lock, in words, from its lock file."""
+    try:
+        record = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        return f"pid {record['pid']} on {record['host']} since {record['started']}"
+    except (ValueError, KeyError, TypeError):
+        return "lock file still being written"
+
+
+# --------------------------------------------------------------------------------------------
+# Targets: what may be replaced, temporaries beside them, atomic replacement
+
+
+def is_own(path: str | Path) -> bool:
+    """Whether ``path`` is a results directory sim wrote (its metadata carries sim's format)."""
+    try:
+        meta = json.loads((Path(path) / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def check_target(out: str | Path, force: bool, *, directory: bool = True) -> None:
+    """Refuse to write ``out`` if that would replace something sim may not replace.
+
+    A missing target is fine. An existing one needs ``force``, and then it must be what sim
+    writes there: a results directory sim wrote (or an empty directory) for a directory
+    output, a file for a file output. Anything else is refused and left untouched.
+    """
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not force:
+        raise SimInputError(f"already exists; {FORCE_HINT}", file=str(out))
+    if directory:
+        if not out.is_dir():
+            raise SimInputError(
+                "exists and is not a directory; --force replaces only a results directory "
+                "written by sim",
+                file=str(out),
+            )
+        if not is_own(out) and any(out.iterdir()):
+            raise SimInputError(
+                "not a results directory written by sim (no sim metadata.json); --force "
+                "replaces only those, so choose another --out",
+                file=str(out),
+            )
+    elif not out.is_file():
+        raise SimInputError("exists and is not a file; --force replaces only a file", file=str(out))
+
+
+def _temp_pattern(out: Path) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(out.name)}\.tmp-[0-9a-f]{{8}}")
+
+
+def temp_sibling(out: str | Path) -> Path:
+    """Create an empty directory beside ``out`` under a hidden, unique temporary name.
+
+    Made with `os.mkdir`, so its mode follows the umask like every other results directory
+    (`tempfile.mkdtemp` would make it 0o700).
+    """
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    while True:
+        tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
+        try:
+            tmp.mkdir()
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _remove_orphans(out: Path) -> None:
+    """Remove temporaries of ``out`` left by writers that died (the caller holds the lock)."""
+    if not out.parent.is_dir():
+        return
+    pattern = _temp_pattern(out)
+    for entry in out.parent.iterdir():
+        if pattern.fullmatch(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def remove(out: str | Path) -> None:
+    """Delete a results directory: renamed away first, so a crash leaves no half-deleted one."""
+    out = Path(out)
+    trash = temp_sibling(out)
+    os.replace(out, trash)
+    shutil.rmtree(trash)
+
+
+@contextmanager
+def staged(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out``; it replaces ``out`` when the block succeeds.
+
+    On any exception (Ctrl-C included) the temporary directory is removed and ``out`` is left
+    as it was. Call `check_target` under `claim` first.
+    """
+    out = Path(out)
+    tmp = temp_sibling(out)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    commit(tmp, out)
 
 
 def commit(tmp: Path, out: Path) -> None:
     """Move a finished temporary directory into place (replacing an old one if forced)."""
     out = Path(out)
+    if out.is_symlink():
+        out.unlink()  # --force replaces the link, never the folder it points to
     if out.exists():
-        trash = out.with_name(f".{out.name}.old")
-        if trash.exists():
-            shutil.rmtree(trash)
+        trash = temp_sibling(out)
         os.replace(out, trash)
         os.replace(tmp, out)
         shutil.rmtree(trash)
@@ -79,18 +293,36 @@ def commit(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
+def _temp_file(path: Path) -> Path:
+    # One temporary name per writer, so two writers never move each other's files.
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(2)}.tmp")
+
+
 def write_table(df: pd.DataFrame, path: Path) -> None:
     """Write a Parquet file atomically (temporary name, then rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    tmp = _temp_file(path)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_json(obj: Mapping[str, Any], path: Path) -> None:
     """Write JSON atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    write_text(json.dumps(obj, indent=2, default=str) + "\n", path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a UTF-8 text file atomically (temporary name, then rename)."""
+    tmp = _temp_file(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def run_metadata(

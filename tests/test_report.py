@@ -39,3 +39,30 @@ def test_report_for_one_run_has_no_sweep_sections(dirs, tmp_path):  # noqa: F811
     assert "Scenario discovery" not in text and "global sensitivity" not in text
     assert "Kaplan-Meier" in text
     assert BASELINE.stem in text
+
+
+def test_report_and_plot_never_overwrite_without_force(dirs, tmp_path, capsys):  # noqa: F811
+    base = str(dirs / "base")
+    out = tmp_path / "report.html"
+    out.write_text("an earlier report")
+    assert main(["report", base, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sim report: error: ") and "--force" in err[0]
+    assert out.read_text() == "an earlier report"
+    assert main(["report", base, "--out", str(out), "--force"]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    (tmp_path / "folder").mkdir()
+    assert main(["report", base, "--out", str(tmp_path / "folder"), "--force"]) == 2
+    assert "not a file" in capsys.readouterr().err
+
+    figs = tmp_path / "figs"
+    plot = ["plot", base, "--kind", "survival", "--out", str(figs)]
+    assert main(plot) == 0
+    before = {p.name: p.read_bytes() for p in figs.iterdir()}
+    capsys.readouterr()
+    assert main(plot) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sim plot: error: ") and "--force" in err[0]
+    assert {p.name: p.read_bytes() for p in figs.iterdir()} == before
+    assert main([*plot, "--force"]) == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -50,8 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimInputError as exc:
         print(f"sim {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"sim {args.command}: interrupted; finished work is kept", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # A command that writes says what it kept by raising KeyboardInterrupt(text); other
+        # interruptions claim nothing.
+        what = f"; {exc}" if str(exc) else ""
+        print(f"sim {args.command}: interrupted{what}", file=sys.stderr)
         return 130
 
 

@@ -32,18 +32,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="folder for the figures (default: RESULTS/figures of the first results)",
     )
+    p.add_argument("--force", action="store_true", help="replace existing figure files")
     p.set_defaults(func=plot)
 
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
     from sim import analysis, report
+    from sim import results as store
     from sim.report import figures
 
     results = [analysis.load(p) for p in args.results]
     out = args.out or Path(args.results[0]) / "figures"
+    panels = list(report.panels(results, args.kind))
+    # Check every file first, so a refusal leaves the folder as it was.
+    for panel in panels:
+        for ext in figures.FORMATS:
+            store.check_target(out / f"{panel.name}.{ext}", args.force, directory=False)
     written = 0
-    for panel in report.panels(results, args.kind):
+    for panel in panels:
         for path in figures.save(panel.ax, out / panel.name, panel.caption):
             print(path)
             written += 1

@@ -66,9 +66,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, write the results directory and print a summary."""
-    from sim import api, results, scenario
-    from sim.model import outcomes
-    from sim.report import figures
+    from sim import results, scenario
 
     check_counts(args.replicates, args.months, args.seed)
     overrides = parse_overrides(args.overrides)
@@ -77,8 +75,30 @@ def run(args: argparse.Namespace) -> int:
         for name, value in sc.parameters().items():
             print(f"{name} = {value}")
         return 0
-    out = args.out or Path("results") / f"{sc.name}-seed{args.seed}"
-    tmp = results.prepare(out, args.force)
+    out = args.out or results.default_dir(sc.name, f"-seed{args.seed}")
+    with results.claim(out):
+        results.check_target(out, args.force)
+        with results.staged(out) as tmp:
+            try:
+                res = _write(args, sc, overrides, tmp)
+            except KeyboardInterrupt:
+                # `staged` removes the temporary folder; an existing `out` stays as it was.
+                raise KeyboardInterrupt(f"nothing was written to {out}") from None
+    print(
+        f"{sc.title}: {args.replicates} replicates x {res.months} months "
+        f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
+    )
+    print(format_summary(res.summary()))
+    print(f"results: {out}")
+    return 0
+
+
+def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path):
+    """Simulate and write the results directory's files into ``tmp``; return the results."""
+    from sim import api, results
+    from sim.model import outcomes
+    from sim.report import figures
+
     started = results.now()
     bar = _progress(args.replicates)
     try:
@@ -110,14 +130,7 @@ def run(args: argparse.Namespace) -> int:
         finished=results.now(),
     )
     results.write_json(meta, tmp / "metadata.json")
-    results.commit(tmp, out)
-    print(
-        f"{sc.title}: {args.replicates} replicates x {res.months} months "
-        f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
-    )
-    print(format_summary(res.summary()))
-    print(f"results: {out}")
-    return 0
+    return res
 
 
 def _figures(res, folder: Path, figures) -> None:

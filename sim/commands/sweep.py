@@ -56,13 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run or resume the sweep and print where the results are."""
+    from sim import results
     from sim.sweeps import experiment
     from sim.sweeps import runner as sweep
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)
     exp = experiment.load_experiment(args.experiment)
-    out = args.out or Path("results") / exp.name
+    out = args.out or results.default_dir(exp.name)
     bars = []
 
     def progress(total: int, done: int):
@@ -89,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
     except sweep.RunFailure as exc:
         print(f"sim sweep: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        if results.is_own(out):  # the sweep had started: its metadata now says "interrupted"
+            raise KeyboardInterrupt(
+                f"finished chunks are kept in {out}; run the same command again to resume"
+            ) from None
+        raise
     finally:
         for bar in bars:
             bar.close()

@@ -76,6 +76,9 @@ def _caption(fig, caption: str) -> None:
         fig._sim_captioned = True
 
 
+FORMATS = ("png", "svg")  # the files `save` writes for each figure
+
+
 def save(ax, path: Path, caption: str = "") -> list[Path]:
     """Save the axes' figure as PNG and SVG, with an optional caption under it."""
     fig = ax.figure
@@ -83,7 +86,7 @@ def save(ax, path: Path, caption: str = "") -> list[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    for ext in ("png", "svg"):
+    for ext in FORMATS:
         target = path.with_suffix(f".{ext}")
         fig.savefig(target, dpi=110, bbox_inches="tight")
         out.append(target)

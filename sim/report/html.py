@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import analysis
+from sim import results as store
 from sim.analysis import Results, discovery
 from sim.report import figures
 from sim.report.kinds import KINDS
@@ -289,12 +290,17 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
     )
 
 
-def write(paths: list[str | Path], out: str | Path, title: str | None = None) -> Path:
-    """Load results directories and write the HTML report to ``out``."""
-    results = [analysis.load(p) for p in paths]
+def write(
+    paths: list[str | Path], out: str | Path, title: str | None = None, *, force: bool = False
+) -> Path:
+    """Load results directories and write the HTML report to ``out``.
+
+    An existing ``out`` is replaced only with ``force`` (and only if it is a file), the rule
+    every command follows.
+    """
     out = Path(out)
+    store.check_target(out, force, directory=False)
+    results = [analysis.load(p) for p in paths]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render(results, title), encoding="utf-8")
-    tmp.replace(out)
+    store.write_text(render(results, title), out)
     return out

@@ -7,10 +7,21 @@ and what is allowed, so every loader reports bad input the same way.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from sim.errors import SimInputError
+
+# Names of scenarios and experiments become file names (the default results directory is
+# results/<name>), so they are plain words: no separators, no "..", never an absolute path.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+PLAIN_NAME_TEXT = "letters, digits, '_' and '-', starting with a letter or digit"
+
+
+def is_plain_name(name: object) -> bool:
+    """Whether ``name`` is safe to use as a file name on its own (see `PLAIN_NAME`)."""
+    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None
 
 
 class Checker:
@@ -86,6 +97,13 @@ class Checker:
         value = doc[key]
         if not isinstance(value, str):
             self.fail(path, "expected a quoted string", found=value)
+        return value
+
+    def plain_name(self, doc: Mapping, field: str, key: str) -> str:
+        """A name that is also a safe file name: letters, digits, ``_`` and ``-``."""
+        value = self.text(doc, field, key)
+        if not is_plain_name(value):
+            self.fail(f"{field}.{key}", "not a plain name", found=value, allowed=PLAIN_NAME_TEXT)
         return value
 
     def member(self, doc: Mapping, field: str, key: str, choices: tuple[str, ...]) -> str:

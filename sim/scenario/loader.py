@@ -309,7 +309,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     c.keys(raw, "", TOP_KEYS)
     meta = c.table(raw, "", "scenario")
     c.keys(meta, "scenario", ("name", "title", "description", "months", "start"))
-    name = c.text(meta, "scenario", "name")
+    name = c.plain_name(meta, "scenario", "name")
     months = c.number(meta, "scenario", "months", 1, 10_000, integer=True)
     start = c.text(meta, "scenario", "start")
     try:

@@ -38,6 +38,7 @@ from typing import Any
 from sim.errors import SimInputError
 from sim.model.params import compile_params
 from sim.scenario import Scenario, load, shipped
+from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 TRAJECTORIES = ("none", "sample", "quantiles")
@@ -165,13 +166,20 @@ def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
     output = _table(doc, f, "output", required=False)
     _keys(output, f, "output", ("trajectories", "sample"))
 
+    name = meta.get("name", path.stem)
+    if not is_plain_name(name):
+        # The name becomes the default results directory, results/<name>.
+        raise SimInputError(
+            "not a plain name"
+            if "name" in meta
+            else "the file name is not a plain name; set experiment.name",
+            file=f,
+            field="experiment.name",
+            found=name,
+            allowed=PLAIN_NAME_TEXT,
+        )
     scenario_path = _scenario_path(meta, path)
     scenario = load(scenario_path)
-    name = meta.get("name", path.stem)
-    if not isinstance(name, str) or not name:
-        raise SimInputError(
-            "expected a non-empty name", file=f, field="experiment.name", found=name
-        )
     method = design.get("method")
     if method not in DESIGNS:
         raise SimInputError(

@@ -14,14 +14,18 @@ Results directory::
 
     metadata.json              kind "sweep": resolved experiment, parameters, design, SALib
                                problem, seed, sizes, chunking, versions, times, status
-    points.parquet             point index + parameter values (written first)
+                               (written first)
+    points.parquet             point index + parameter values
     runs/chunk-000123.parquet  one file per chunk: point, replicate, parameters, outcomes
     trajectories/chunk-...     per chunk: alignment quantiles per point and month, or the full
                                series of the first k replicates of each point
     failures.json              runs that raised (point, replicate, seed, error), if any
 
 Every file is written under a dot-prefixed temporary name and moved into place with
-`os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes.
+`os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes. The folder
+itself appears only with its metadata (status "running") already in it, and its status says
+"interrupted" or "failed" when a sweep stops early. One sweep at a time writes a folder: the
+runner holds its lock (`sim.results.claim`) throughout.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -359,26 +362,28 @@ def sweep_metadata(plan: Plan, chunk_size: int, command: list[str] | None) -> di
 
 
 def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) -> dict | None:
-    """Check ``out`` for a fresh start or a resume; return the old metadata when resuming."""
+    """Check ``out`` for a fresh start or a resume; return the old metadata when resuming.
+
+    Call it holding the lock (`results.claim`). A fresh start removes what is there only if it
+    may: a results directory sim wrote (with ``force``), an empty directory, or a sweep an
+    older version left without metadata.
+    """
     out = Path(out)
     if not out.exists():
         return None
     if not out.is_dir():
         raise SimInputError("exists and is not a directory", file=str(out))
-    meta_path = out / "metadata.json"
-    if force:
-        if meta_path.exists() or not any(out.iterdir()):
-            shutil.rmtree(out)
-            return None
-        raise SimInputError(
-            "refusing to delete a directory that is not a results directory", file=str(out)
-        )
-    if not meta_path.exists():
-        if any(out.iterdir()):
-            raise SimInputError(
-                "exists and is not a sweep results directory; choose another --out", file=str(out)
-            )
+    if _unstarted(out):
+        results.remove(out)
         return None
+    if force:
+        results.check_target(out, force=True)  # refuses a folder sim did not write
+        results.remove(out)
+        return None
+    if not (out / "metadata.json").exists():
+        raise SimInputError(
+            "exists and is not a sweep results directory; choose another --out", file=str(out)
+        )
     meta = results.read_metadata(out)
     if meta.get("kind") != "sweep" or meta.get("fingerprint") != exp.fingerprint():
         raise SimInputError(
@@ -400,10 +405,28 @@ def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) 
     return meta
 
 
+def _unstarted(out: Path) -> bool:
+    """An empty folder, or one an older version left when killed before its metadata.
+
+    Such a folder holds nothing but ``points.parquet``, the empty ``runs/`` and
+    ``trajectories/`` folders and hidden temporaries (no chunk is written before metadata).
+    """
+    if (out / "metadata.json").exists():
+        return False
+    for entry in out.iterdir():
+        if entry.name.startswith(".") or entry.name == "points.parquet":
+            continue
+        if entry.name not in ("runs", "trajectories") or not entry.is_dir():
+            return False
+        if any(not f.name.startswith(".") for f in entry.iterdir()):
+            return False
+    return True
+
+
 def _clear_temporaries(folder: Path) -> None:
     for f in folder.iterdir():
         if f.name.startswith("."):
-            f.unlink()
+            f.unlink(missing_ok=True)
 
 
 def write_chunk(out: Path, res: ChunkResult) -> None:
@@ -447,55 +470,78 @@ def run_sweep(
     if workers < 1:
         raise SimInputError("must be at least 1", field="--workers", found=workers)
     out = Path(out)
-    old = open_store(out, exp, chunk_size, force)
-    size = int(old["chunk_size"]) if old else (chunk_size or DEFAULT_CHUNK)
-    plan = make_plan(exp, size)
-    meta = sweep_metadata(plan, size, command)
-    for sub in ("runs", "trajectories"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-        _clear_temporaries(out / sub)
-    if old:
-        meta["started"] = old.get("started")
-        meta["resumed"] = [*old.get("resumed", []), results.now()]
-    else:
-        meta["started"] = results.now()
-        results.write_table(design.points_table(exp, plan.values), out / "points.parquet")
-    meta.update(finished=None, status="running")
-    results.write_json(meta, out / "metadata.json")
-
-    done = done_chunks(out) & set(range(plan.chunks))
-    todo = [c for c in range(plan.chunks) if c not in done]
-    summary = Summary(out, plan.runs, plan.chunks, skipped=len(done))
-    update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
-    try:
-        stream = execute((plan.task(c) for c in todo), workers, scheduler)
+    with results.claim(out):
+        old = open_store(out, exp, chunk_size, force)
+        size = int(old["chunk_size"]) if old else (chunk_size or DEFAULT_CHUNK)
+        plan = make_plan(exp, size)
+        meta = sweep_metadata(plan, size, command)
+        meta.update(finished=None, status="running")
+        if old:
+            meta["started"] = old.get("started")
+            meta["resumed"] = [*old.get("resumed", []), results.now()]
+            results.write_json(meta, out / "metadata.json")
+        else:
+            # The folder appears with its metadata already in it, so a sweep killed at any
+            # moment leaves either nothing or a folder that says it is sim's and resumes.
+            meta["started"] = results.now()
+            with results.staged(out) as tmp:
+                results.write_json(meta, tmp / "metadata.json")
+                results.write_table(design.points_table(exp, plan.values), tmp / "points.parquet")
+        for sub in ("runs", "trajectories"):
+            (out / sub).mkdir(exist_ok=True)
+            _clear_temporaries(out / sub)
+        summary = Summary(out, plan.runs, plan.chunks, skipped=0)
         try:
-            for res in stream:
-                if res.failure is not None:
-                    summary.failures.append(res.failure)
-                    _write_failures(out, summary.failures)
-                    if not keep_going:
-                        f = res.failure
-                        raise RunFailure(
-                            f"run failed at point {f['point']}, replicate {f['replicate']}, "
-                            f"seed {f['seed']} (chunk {f['chunk']}): {f['error']}; finished "
-                            f"chunks are kept in {out}"
-                        )
-                    continue
-                write_chunk(out, res)
-                summary.written += 1
-                if update:
-                    update(plan.chunk_runs(res.chunk))
+            _run_chunks(plan, out, summary, workers, scheduler, keep_going, progress)
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            meta.update(finished=results.now(), status=status)
+            results.write_json(meta, out / "metadata.json")
+            raise
         finally:
-            stream.close()
-    finally:
-        summary.seconds = time.perf_counter() - t0
-    if not summary.failures and (out / "failures.json").exists():
-        (out / "failures.json").unlink()
-    complete = len(done_chunks(out) & set(range(plan.chunks))) == plan.chunks
-    meta.update(finished=results.now(), status="complete" if complete else "incomplete")
-    results.write_json(meta, out / "metadata.json")
+            summary.seconds = time.perf_counter() - t0
+        if not summary.failures and (out / "failures.json").exists():
+            (out / "failures.json").unlink()
+        complete = len(done_chunks(out) & set(range(plan.chunks))) == plan.chunks
+        meta.update(finished=results.now(), status="complete" if complete else "incomplete")
+        results.write_json(meta, out / "metadata.json")
     return summary
+
+
+def _run_chunks(
+    plan: Plan,
+    out: Path,
+    summary: Summary,
+    workers: int,
+    scheduler: str | None,
+    keep_going: bool,
+    progress: Callable[[int, int], Any] | None,
+) -> None:
+    """Run the chunks not yet done and write each as it finishes."""
+    done = done_chunks(out) & set(range(plan.chunks))
+    summary.skipped = len(done)
+    todo = [c for c in range(plan.chunks) if c not in done]
+    update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
+    stream = execute((plan.task(c) for c in todo), workers, scheduler)
+    try:
+        for res in stream:
+            if res.failure is not None:
+                summary.failures.append(res.failure)
+                _write_failures(out, summary.failures)
+                if not keep_going:
+                    f = res.failure
+                    raise RunFailure(
+                        f"run failed at point {f['point']}, replicate {f['replicate']}, "
+                        f"seed {f['seed']} (chunk {f['chunk']}): {f['error']}; finished "
+                        f"chunks are kept in {out}"
+                    )
+                continue
+            write_chunk(out, res)
+            summary.written += 1
+            if update:
+                update(plan.chunk_runs(res.chunk))
+    finally:
+        stream.close()
 
 
 def _write_failures(out: Path, failures: list[dict[str, Any]]) -> None:
