@@ -23,7 +23,8 @@ def test_run_writes_a_self_describing_results_directory(tmp_path, capsys):
         capsys,
     )
     assert code == 0
-    assert "P(betrayal)" in stdout
+    assert "P(betrayal: at least one episode)" in stdout
+    assert "2015-12 to 2017-11" in stdout
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 30
     traj = pd.read_parquet(out / "trajectories.parquet")

@@ -107,12 +107,8 @@ def test_figures_and_status_follow_the_model():
         model.step()
     text = viz.status_markdown(model)
     assert "Month 12 of 120 (2016-11)" in text
-    p = model.params
-    expected = [
-        m + 1
-        for m, a in enumerate(model.trajectory().actions[0])
-        if a[p.betrayer] == p.betrayal_action
-    ]
+    b, action, _ = model.params.betrayal
+    expected = [m + 1 for m, a in enumerate(model.trajectory().actions[0]) if a[b] == action]
     assert viz.betrayal_months(model) == expected
     assert ("betrayed" in text) == bool(expected)
     for make in (viz.graph_figure, viz.dyads_figure, viz.actions_figure):
@@ -304,4 +300,4 @@ def test_page_model_is_replicate_zero_of_sim_run():
     traj = model.trajectory()
     for k, (i, j) in enumerate(traj.pairs):
         a, b = res.params.actors[i], res.params.actors[j]
-        np.testing.assert_allclose(series[f"alignment:{a}-{b}"], traj.alignment[0, :, k])
+        np.testing.assert_allclose(series[f"alignment__{a}__{b}"], traj.alignment[0, :, k])

@@ -164,19 +164,18 @@ def initial_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def betrayal_months(model: AllianceModel) -> list[int]:
-    """Months (1-based) in which the betrayer chose the betrayal action so far."""
-    p = model.params
-    return [m + 1 for m, acts in enumerate(model._actions) if acts[p.betrayer] == p.betrayal_action]
+    """Months (1-based) in which the betrayer chose the betrayal action so far (the first
+    declared defection outcome; none if the scenario declares none)."""
+    if model.params.betrayal is None:
+        return []
+    b, action, _ = model.params.betrayal
+    return [m + 1 for m, acts in enumerate(model._actions) if acts[b] == action]
 
 
 def month_label(model: AllianceModel) -> str:
     """'Month 3 of 120 (2016-02)' for the current state."""
     month = int(model.state.month)
-    start = str(model.scenario.raw.get("scenario", {}).get("start", "") or "")
-    when = ""
-    if len(start) == 7 and start[4] == "-" and month > 0:
-        y, m = int(start[:4]), int(start[5:]) + month - 1
-        when = f" ({y + (m - 1) // 12}-{(m - 1) % 12 + 1:02d})"
+    when = f" ({model.scenario.date(month)})" if month > 0 else ""
     return f"Month {month} of {model.months}{when}"
 
 
@@ -190,8 +189,10 @@ def status_markdown(model: AllianceModel) -> str:
         lines.append(f"- {agent.label}: {label}")
     months = betrayal_months(model)
     p = model.params
-    who = sc.label(p.actors[p.betrayer])
-    victim = sc.label(p.actors[p.victim])
+    if p.betrayal is None:
+        return "\n".join(lines)
+    who = sc.label(p.actors[p.betrayal[0]])
+    victim = sc.label(p.actors[p.betrayal[2]])
     if months:
         lines += ["", f"**{who} betrayed {victim}** in month {months[0]} ({len(months)}x so far)"]
     else:
@@ -230,7 +231,7 @@ def graph_figure(model: AllianceModel) -> Figure:
     for i, actor in enumerate(p.actors):
         ax.text(*(xy[i] * 1.3), sc.label(actor), ha="center", va="center", fontsize=9)
     if betrayed:
-        b, v = p.betrayer, p.victim
+        b, _, v = p.betrayal
         ax.annotate(
             "",
             xy=xy[v] * 0.9,
