@@ -45,6 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also rerun every check with each named parameter (dotted name) at the low and "
         "the high end of its evidence range, one at a time, and print a robustness table",
     )
+    p.add_argument(
+        "--joint",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also draw N settings jointly from every evidence range (Latin hypercube) and "
+        "print each check's pass rate and the joint pass rate (runs --joint-replicates each)",
+    )
+    p.add_argument(
+        "--joint-replicates",
+        type=int,
+        default=500,
+        metavar="R",
+        help="replicates per setting of --joint (default 500)",
+    )
     p.set_defaults(func=run)
 
 
@@ -55,13 +70,72 @@ def run(args: argparse.Namespace) -> int:
     check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
+    if args.joint is not None:
+        check_counts(args.joint_replicates, args.months, args.seed)
+        if args.joint < 1:
+            raise SimInputError("must be at least 1", field="--joint", found=args.joint)
     results = validation.validate(sc, args.replicates, args.seed, args.months)
+    if not results:
+        print(
+            f"{sc.title}: no stylized-fact checks are declared for this scenario "
+            "(scenarios/checks/<name>.toml beside it or its base)"
+        )
+        return 0
     print(render(sc.title, results))
     if ranges:
         table = validation.at_range_ends(sc, ranges, args.replicates, args.seed, args.months)
         print()
         print(render_range_ends(table, results))
+    if args.joint is not None:
+        bar = _bar(args.joint, "settings")
+        table = validation.joint(
+            sc,
+            evidence_ranges(args.scenario),
+            args.joint,
+            args.joint_replicates,
+            args.seed,
+            args.months,
+            progress=bar.update if bar else None,
+        )
+        if bar:
+            bar.close()
+        print()
+        print(render_joint(table, args.joint, args.joint_replicates))
     return 0
+
+
+def _bar(total: int, unit: str):
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, file=sys.stderr)
+
+
+def render_joint(table: pd.DataFrame, settings: int, replicates: int) -> str:
+    """Pass rate of each check, and of all together, over jointly drawn settings."""
+    lines = [
+        f"Joint uncertainty: {settings} settings drawn together from every evidence range "
+        f"(Latin hypercube), {replicates} runs each.",
+        f"{'check':<30} {'pass rate':>9}",
+    ]
+    passed = table.pivot(index="setting", columns="check", values="passed").astype(float)
+    for check in dict.fromkeys(table.check):
+        lines.append(f"{check:<30} {passed[check].mean():>9.3f}")
+    every = passed.fillna(0).astype(bool).all(axis=1)
+    lines.append(f"{'all checks together':<30} {every.mean():>9.3f}")
+    extra = [c for c in table.columns if c.startswith("P(")]
+    if extra and every.any():
+        first = table.drop_duplicates("setting").set_index("setting")
+        for col in extra:
+            v = first.loc[every[every].index, col]
+            lines.append(
+                f"{col} among settings passing all: median {v.median():.3f}, "
+                f"range {v.min():.3f} to {v.max():.3f}"
+            )
+    return "\n".join(lines)
 
 
 def _ranges(scenario_path: str, names: list[str]) -> dict[str, tuple[float, float]]:

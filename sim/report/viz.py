@@ -165,7 +165,8 @@ def initial_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def betrayal_months(model: AllianceModel) -> list[int]:
     """Months (1-based) in which the betrayer chose the betrayal action so far (the first
-    declared defection outcome; none if the scenario declares none)."""
+    declared defection outcome; none if the scenario declares none).
+    """
     if model.params.betrayal is None:
         return []
     b, action, _ = model.params.betrayal
