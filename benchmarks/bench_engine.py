@@ -77,7 +77,7 @@ points = {points}
 "events.western_offer.hazard" = {{ low = 0.005, high = 0.08 }}
 "actors.russia.salience.ukraine" = {{ low = 0.4, high = 1.0 }}
 "actors.iran.memory" = {{ low = 0.95, high = 0.999 }}
-"betrayal.trust_shock" = {{ low = 2.0, high = 12.0 }}
+"deals.syria_for_ukraine.trust_shock" = {{ low = 2.0, high = 12.0 }}
 [output]
 trajectories = "quantiles"
 """
