@@ -116,6 +116,45 @@ CASES = [
         "outcomes.partnership.actors",
         "2 different actors",
     ),
+    (
+        "start not a month",
+        sub('start = "2015-12"', 'start = "Dec 2015"'),
+        "scenario.start",
+        "not a month",
+    ),
+    (
+        "event date outside the horizon",
+        sub("month = 1\n", 'date = "2030-01"\n'),
+        "events.tehran_summit.date",
+        "outside the scenario's months",
+    ),
+    (
+        "deal by an unknown action",
+        sub(
+            'action = "betray"\nvictim = "iran"\nopen_months',
+            'action = "sell"\nvictim = "iran"\nopen_months',
+        ),
+        "deals.syria_for_ukraine.action",
+        "unknown name",
+    ),
+    (
+        "offer of an unknown deal",
+        sub('offers = "syria_for_ukraine"  # C11: the offer', 'offers = "nope"  # C11: the offer'),
+        "events.western_offer.offers",
+        "unknown name",
+    ),
+    (
+        "unknown outcome kind",
+        sub('kind = "balance"', 'kind = "balanced"'),
+        "outcomes.hedging.kind",
+        "unknown name",
+    ),
+    (
+        "initial policy not an action",
+        sub('policy = "hedge"', 'policy = "appease"'),
+        "actors.iran.policy",
+        "unknown name",
+    ),
 ]
 
 
