@@ -125,7 +125,7 @@ def summarise(
         if spec.kind == "partnership":
             a, b = (scenario.label(x) for x in f["actors"])
             share(
-                f"P({f['label'].lower()})",
+                f"P({f['label']})",
                 runs[i],
                 f"{a}-{b} above {f['threshold']:g} for {f['months']} months",
             )
@@ -166,7 +166,7 @@ def summarise(
                 )
         else:
             h = scenario.label(f["actor"])
-            share(f"P({f['label'].lower()})", runs[i], f"{h} ends within the band of {f['band']:g}")
+            share(f"P({f['label']})", runs[i], f"{h} ends within the band of {f['band']:g}")
             median(
                 f"median final {i} index",
                 runs[f"{i}_final"],
