@@ -372,7 +372,7 @@ def _check_points(
 
 def _point_means(runs: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
     """Mean of each numeric or true/false outcome per point, as floats."""
-    skip = {"point", "replicate", *names}
+    skip = {"scenario", "seed", "point", "replicate", *names}
     cols = [
         c
         for c in runs.columns

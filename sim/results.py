@@ -298,11 +298,29 @@ def _temp_file(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(2)}.tmp")
 
 
-def write_table(df: pd.DataFrame, path: Path) -> None:
-    """Write a Parquet file atomically (temporary name, then rename)."""
+def write_table(
+    df: pd.DataFrame, path: Path, described: Mapping[str, Mapping[str, str]] | None = None
+) -> None:
+    """Write a Parquet file atomically (temporary name, then rename).
+
+    ``described`` maps column names to ``{"unit": ..., "description": ...}``, stored as each
+    column's field metadata, so a reader (pyarrow, DuckDB) sees what a number means.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     tmp = _temp_file(path)
     try:
-        df.to_parquet(tmp, index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if described:
+            fields = [
+                f.with_metadata({k: str(v) for k, v in described[f.name].items()})
+                if f.name in described
+                else f
+                for f in table.schema
+            ]
+            table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+        pq.write_table(table, tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -359,6 +377,20 @@ def run_metadata(
 def outcomes_record(declared: tuple) -> list[dict[str, str]]:
     """The declared outcomes as plain records."""
     return [asdict(o) for o in declared]
+
+
+def described(declared: tuple) -> dict[str, dict[str, str]]:
+    """Column metadata (unit, description) of the declared outcomes, for `write_table`."""
+    return {o.name: {"unit": o.unit, "description": o.description} for o in declared}
+
+
+def tagged(runs: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
+    """A run table with the scenario's name and the seed as its first columns, so tables from
+    several results directories can be queried together.
+    """
+    return pd.concat(
+        [pd.DataFrame({"scenario": scenario, "seed": seed}, index=runs.index), runs], axis=1
+    )
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -148,3 +148,38 @@ def test_python_dash_m_entry_point(tmp_path):
         [sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--replicates" in proc.stdout
+
+
+def test_results_query_well(tmp_path):
+    """SQL-friendly names, the scenario and seed in the run table, units in Parquet metadata."""
+    import re
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r"
+    assert (
+        main(
+            [
+                "run",
+                str(BASELINE),
+                "-n",
+                "5",
+                "--months",
+                "12",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
+    runs = pq.read_table(out / "runs.parquet")
+    traj = pq.read_table(out / "trajectories.parquet")
+    for name in runs.column_names + traj.column_names:
+        assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
+    assert runs.column_names[:2] == ["scenario", "seed"]
+    assert set(runs.column("seed").to_pylist()) == {3}
+    field = runs.schema.field("betrayal_month")
+    assert field.metadata[b"unit"] == b"month" and b"first" in field.metadata[b"description"]

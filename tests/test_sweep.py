@@ -66,8 +66,10 @@ def test_layout_and_columns(reference):
     assert meta["points"] == 6 and meta["replicates"] == 4 and meta["chunks"] == 3
     assert {"started", "finished", "versions", "parameters", "seed", "months"} <= set(meta)
     runs = sweep.read_runs(reference)
-    assert list(runs.columns[:2]) == ["point", "replicate"]
-    assert list(runs.columns[2 : 2 + len(exp.names)]) == list(exp.names)
+    assert list(runs.columns[:4]) == ["scenario", "seed", "point", "replicate"]
+    assert set(runs.scenario) == {exp.scenario.name} and set(runs.seed) == {exp.seed}
+    assert list(runs.columns[4 : 4 + len(exp.names)]) == list(exp.names)
+    assert (reference / "outcomes.json").is_file()
     assert "betrayal" in runs.columns and "alignment_final" in runs.columns
     assert len(runs) == 24 and not runs.duplicated(["point", "replicate"]).any()
     points = pd.read_parquet(reference / "points.parquet")

@@ -112,9 +112,10 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path):
     finally:
         if bar:
             bar.close()
-    results.write_table(res.runs, tmp / "runs.parquet")
-    results.write_table(res.series, tmp / "trajectories.parquet")
     declared = outcomes.declared(res.params, {a.id: a.label for a in sc.actors})
+    units = results.described(declared)
+    results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
+    results.write_table(res.series, tmp / "trajectories.parquet", units)
     results.write_json({"outcomes": results.outcomes_record(declared)}, tmp / "outcomes.json")
     if not args.no_figures:
         _figures(res, tmp / "figures", figures)

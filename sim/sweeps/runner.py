@@ -76,6 +76,7 @@ class ChunkTask:
     seed: int
     trajectories: str
     sample: int
+    scenario: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Plan:
             seed=exp.seed,
             trajectories=exp.trajectories,
             sample=exp.sample,
+            scenario=exp.scenario.name,
         )
 
 
@@ -173,7 +175,12 @@ def simulate_rows(
 def run_table(task: ChunkTask, params: Params, traj: Trajectory, point, rep) -> pd.DataFrame:
     """The chunk's run table: point, replicate, swept parameter values, scalar outcomes."""
     table = outcomes.run_table(traj, params, rep)
-    front: dict[str, Any] = {"point": point, "replicate": rep}
+    front: dict[str, Any] = {
+        "scenario": np.full(len(point), task.scenario, dtype=object),
+        "seed": np.full(len(point), task.seed, dtype=np.int64),
+        "point": point,
+        "replicate": rep,
+    }
     for k, (name, integer) in enumerate(zip(task.names, task.integer, strict=True)):
         col = np.repeat(task.values[:, k], task.replicates)
         front[name] = col.astype(np.int64) if integer else col
@@ -486,6 +493,9 @@ def run_sweep(
             meta["started"] = results.now()
             with results.staged(out) as tmp:
                 results.write_json(meta, tmp / "metadata.json")
+                declared = outcomes.declared(plan.params)
+                record = {"outcomes": results.outcomes_record(declared)}
+                results.write_json(record, tmp / "outcomes.json")
                 results.write_table(design.points_table(exp, plan.values), tmp / "points.parquet")
         for sub in ("runs", "trajectories"):
             (out / sub).mkdir(exist_ok=True)
