@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
 
@@ -40,8 +41,9 @@ def plot(args: argparse.Namespace) -> int:
     from sim import analysis, report
     from sim.report import figures
 
-    results = [analysis.load(p) for p in args.results]
     out = args.out or Path(args.results[0]) / "figures"
+    check_writable(out, "--out", folder=True)
+    results = [analysis.load(p) for p in args.results]
     written = 0
     for panel in report.panels(results, args.kind):
         for path in figures.save(panel.ax, out / panel.name, panel.caption):

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_size_arguments, check_counts
+from sim.commands.common import (
+    add_size_arguments,
+    check_counts,
+    check_run_size,
+    check_writable,
+)
 from sim.errors import SimInputError
 
 DEFAULT_REPLICATES = 1000
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name} = {value}")
         return 0
     out = args.out or Path("results") / f"{sc.name}-seed{args.seed}"
+    check_run_size(args.replicates, args.months or sc.months)
+    check_writable(out, "--out", folder=True)
     tmp = results.prepare(out, args.force)
     started = results.now()
     bar = _progress(args.replicates)
