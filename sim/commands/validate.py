@@ -12,7 +12,13 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    check_run_size,
+    progress_bar,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
@@ -54,13 +60,23 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
+    check_run_size(args.replicates, args.months or sc.months)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
-    results = validation.validate(sc, args.replicates, args.seed, args.months)
+    if not ranges:
+        print(render(sc.title, validation.validate(sc, args.replicates, args.seed, args.months)))
+        return 0
+    # one step for the checks as given, one per parameter end: each step reruns every check
+    with progress_bar(1 + 2 * len(ranges), "validating", "pass") as bar:
+        update = bar.update if bar else None
+        results = validation.validate(sc, args.replicates, args.seed, args.months)
+        if update:
+            update(1)
+        table = validation.at_range_ends(
+            sc, ranges, args.replicates, args.seed, args.months, progress=update
+        )
     print(render(sc.title, results))
-    if ranges:
-        table = validation.at_range_ends(sc, ranges, args.replicates, args.seed, args.months)
-        print()
-        print(render_range_ends(table, results))
+    print()
+    print(render_range_ends(table, results))
     return 0
 
 
