@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -248,13 +249,22 @@ def test_every_toml_goes_through_the_bounded_reader(tmp_path):
     from sim.model import landscape
     from sim.sweeps.experiment import load_experiment
 
+    def waited(signum, frame):
+        raise TimeoutError("the reader is waiting for a writer on the pipe")
+
     os.mkfifo(tmp_path / "pipe.toml")
     (tmp_path / "environ.toml").symlink_to("/proc/self/environ")
-    for reader in (scenario.load, load_experiment, landscape.read_table):
-        with pytest.raises(SimInputError, match="not a (regular )?file"):
-            reader(tmp_path / "pipe.toml")
-        with pytest.raises(SimInputError, match="pseudo-file"):
-            reader(tmp_path / "environ.toml")
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(30)  # a reader that opens the pipe blocks; the alarm turns that into a failure
+    try:
+        for reader in (scenario.load, load_experiment, landscape.read_table):
+            with pytest.raises(SimInputError, match="not a (regular )?file"):
+                reader(tmp_path / "pipe.toml")
+            with pytest.raises(SimInputError, match="pseudo-file"):
+                reader(tmp_path / "environ.toml")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------------------------------
