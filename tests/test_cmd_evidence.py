@@ -68,3 +68,19 @@ def test_own_table_mismatch_is_an_input_error(tmp_path, capsys):
 def test_missing_scenario_is_an_input_error(capsys):
     assert main(["evidence", "no/such.toml"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_out_implies_markdown(tmp_path, capsys):
+    out = tmp_path / "ev.md"
+    assert main(["evidence", str(BASELINE), "--out", str(out)]) == 0
+    assert out.read_text().startswith("# Evidence: ")
+    assert capsys.readouterr().out.startswith(f"wrote {out} (")
+
+
+def test_text_format_with_out_is_refused_not_ignored(tmp_path, capsys):
+    out = tmp_path / "ev.txt"
+    assert main(["evidence", str(BASELINE), "--format", "text", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith("sim evidence: error: --out: writes Markdown only")
+    assert not out.exists()

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,56 @@ def test_evidence_range_resolves_or_explains(tmp_path):
     else:
         p = exp.parameters[0]
         assert p.source == "evidence" and p.low < p.high
+
+
+# --------------------------------------------------------------------------------------------
+# Absurd sizes are refused while loading, with the limit in the message, before any sampling
+
+MEMORY = '"actors.iran.memory" = { low = 0.9, high = 0.99 }'
+FOUR = (
+    MEMORY
+    + "\n"
+    + "\n".join(
+        f'"actors.iran.salience.{i}" = {{ low = 0.1, high = 0.9 }}'
+        for i in ("ukraine", "nuclear", "western_ties")
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("params", "design", "sizes", "field", "words"),
+    [
+        (MEMORY, 'method = "lhs"\npoints = 1e12', None, "design.points", "10,000,000]"),
+        (MEMORY, 'method = "lhs"\npoints = 1_000_000_000_000', None, "design.points", "10,000,000]"),
+        (MEMORY, 'method = "grid"\nlevels = 1e9', None, "design.levels", "10,000,000]"),
+        (FOUR, 'method = "grid"\nlevels = 100', None, "design.levels", "100,000,000 points"),
+        (FOUR, 'method = "sobol"\npoints = 4194304', None, "design.points", "25,165,824 points"),
+        (MEMORY, 'method = "lhs"\npoints = 4', (1e12, 6), "experiment.replicates", "100,000,000]"),
+        (MEMORY, 'method = "lhs"\npoints = 4', (2, 10**9), "experiment.months", "[1, 10,000]"),
+        (MEMORY, 'method = "lhs"\npoints = 4', (10**6, 10_000), "experiment.replicates",
+         "run-months"),
+    ],
+    ids=["lhs 1e12", "lhs 10^12", "grid levels 1e9", "grid 100^4", "sobol", "replicates",
+         "months above the cap", "run-months"],
+)  # fmt: skip
+def test_absurd_sizes_are_refused_with_the_limit(tmp_path, params, design, sizes, field, words):
+    path = write(tmp_path, params, design)
+    if sizes:
+        text = path.read_text().replace("replicates = 2\n", f"replicates = {sizes[0]}\n")
+        path.write_text(text.replace("months = 6\n", f"months = {sizes[1]}\n"))
+    start = time.perf_counter()
+    with pytest.raises(SimInputError) as err:
+        load_experiment(path)
+    assert time.perf_counter() - start < 10
+    assert err.value.field == field and words in str(err.value), str(err.value)
+
+
+def test_whole_floats_count_as_integers(tmp_path):
+    exp = load_experiment(write(tmp_path, MEMORY, 'method = "lhs"\npoints = 1e2'))
+    assert exp.points == 100 and isinstance(exp.points, int)
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    path = write(tmp_path, MEMORY, 'method = "lhs"\npoints = 4', "deep = " + "[" * 500 + "]" * 500)
+    with pytest.raises(SimInputError, match="nested too deeply"):
+        load_experiment(path)

@@ -8,13 +8,14 @@ other stable configurations with their energies and basins of attraction.
 from __future__ import annotations
 
 import argparse
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 from sim.model import landscape
+from sim.scenario import read_toml
 
 Table = tuple[tuple[str, ...], np.ndarray, np.ndarray]
 
@@ -48,19 +49,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _is_scenario(path: Path) -> bool:
-    """Tell whether ``path`` is a scenario: TOML with ``[scenario]`` and ``[actors.<id>]``."""
+    """Tell whether ``path`` is a scenario: TOML with a ``[scenario]`` table.
+
+    Landscape tables have no such table, and a variant scenario (``extends``) may list nothing
+    but ``[scenario]`` and what it changes, so the ``[scenario]`` table alone decides.
+    """
     if path.suffix.lower() != ".toml" or not path.is_file():
         return False
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        doc = read_toml(path)
+    except SimInputError:
         return False  # read_table reports the problem
-    actors = doc.get("actors")
-    return (
-        isinstance(doc.get("scenario"), dict)
-        and isinstance(actors, dict)
-        and any(isinstance(v, dict) for v in actors.values())
-    )
+    return isinstance(doc.get("scenario"), dict)
 
 
 def _from_scenario(path: Path, month: int | None, seed: int = 0) -> Table:
@@ -135,6 +135,8 @@ def format_result(result: landscape.LandscapeResult, normalised: bool = False) -
 def run(args: argparse.Namespace) -> int:
     """Analyse the table and print (and optionally plot) its landscape."""
     path = Path(args.input)
+    if args.figure:
+        check_writable(Path(args.figure), "--figure", folder=False)
     if _is_scenario(path):
         names, sizes, propensity = _from_scenario(path, args.month, args.seed)
     elif args.month is not None:

@@ -1,14 +1,17 @@
 """The `sim` command line: one subcommand per module in `sim.commands`.
 
-Exit status: 0 success, 2 bad input or usage, 1 internal failure.
+Exit status: 0 success, 2 bad input or usage, 1 internal failure, 130 interrupted, 141 when
+the reader of the output went away (``sim run --list-parameters | head``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sim import __version__
 from sim.errors import SimInputError
@@ -18,9 +21,26 @@ from sim.errors import SimInputError
 COMMANDS = ("run", "evidence", "validate", "sweep", "plot", "report", "blocs", "explore")
 
 
+# Exit status when stdout is a pipe whose reader closed it: what a program killed by SIGPIPE
+# reports to the shell (128 + 13).
+EXIT_BROKEN_PIPE = 141
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error of `sim`.
+
+    Subparsers are made with the parent's class, so every subcommand inherits this.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``sim CMD: error: MESSAGE`` on stderr and exit with status 2 (no usage block)."""
+        text = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {text} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sim",
         description="Scenario simulation of Iran-Russia-US-Gulf alignment and a Russian "
         "betrayal of Iran in Syria.",
@@ -41,7 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # name the subcommand whose options these are not: `sim run: error: ...`
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            sub.choices.get(args.command, parser).error(
+                f"unrecognized arguments: {' '.join(extra)}"
+            )
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -60,7 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        status = main()
+        sys.stdout.flush()  # output still buffered can meet a closed pipe only here
+    except BrokenPipeError:
+        # The reader stopped reading (`| head`): end quietly. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not report the same broken pipe again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = EXIT_BROKEN_PIPE
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,34 @@
-"""Arguments and checks that several subcommands share: the scenario, run sizes and seeds."""
+"""Arguments and checks that several subcommands share: the scenario, run sizes, seeds, output
+paths and progress bars.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from sim.errors import SimInputError
+from sim.scenario.limits import (
+    MAX_MONTHS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    check_count,
+    check_run_months,
+    integer_range,
+)
 
 DEFAULT_SCENARIO_HELP = "scenario file (default: the shipped scenarios/baseline.toml)"
+
+# A whole number as typed: digits, or digits in exponent notation such as 1e6 or 2.5E3.
+WHOLE = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+]?\d+)?")
 
 
 def add_scenario_argument(p: argparse.ArgumentParser, default: object) -> None:
@@ -14,29 +36,131 @@ def add_scenario_argument(p: argparse.ArgumentParser, default: object) -> None:
     p.add_argument("scenario", nargs="?", default=default, help=DEFAULT_SCENARIO_HELP)
 
 
+def count(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number in [low, high] (``1e6`` is accepted as 1000000).
+
+    The range is checked on the exact decimal value before an integer is made, so that
+    ``--replicates 1e12`` or a thousand-digit number is refused at once with the limit.
+    """
+    allowed = integer_range(low, high) + (f" ({why})" if why else "")
+
+    def parse(text: str) -> int:
+        if not WHOLE.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"expected a whole number (found {text!r})")
+        value = Decimal(text)
+        if value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"expected a whole number (found {text!r})")
+        if not low <= value <= high:
+            limit = "above the limit" if value > high else "below the minimum"
+            raise argparse.ArgumentTypeError(f"{limit} (found {text}); allowed: {allowed}")
+        return int(value)
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
+
+
 def add_size_arguments(p: argparse.ArgumentParser, replicates: int, seed: int) -> None:
     """``--replicates/-n``, ``--seed`` and ``--months`` with the command's defaults."""
     p.add_argument(
         "--replicates",
         "-n",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=replicates,
-        help=f"number of replicates (default {replicates})",
+        help=f"number of replicates (default {replicates}; at most {MAX_REPLICATES:,})",
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=count(0, MAX_SEED),
         default=seed,
         help=f"random seed; same seed, same results (default {seed})",
     )
-    p.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's)")
+    p.add_argument(
+        "--months",
+        type=count(1, MAX_MONTHS, "the cap on a scenario's horizon"),
+        default=None,
+        help=f"horizon (default: the scenario's; at most {MAX_MONTHS:,})",
+    )
 
 
 def check_counts(replicates: int, months: int | None, seed: int) -> None:
-    """Reject impossible sizes with a clear message."""
-    if replicates < 1:
-        raise SimInputError("must be at least 1", field="--replicates", found=replicates)
-    if months is not None and months < 1:
-        raise SimInputError("must be at least 1", field="--months", found=months)
-    if seed < 0:
-        raise SimInputError("must be a non-negative integer", field="--seed", found=seed)
+    """Reject impossible sizes with a clear message naming the limit."""
+    check_count(replicates, "--replicates", 1, MAX_REPLICATES)
+    if months is not None:
+        check_count(months, "--months", 1, MAX_MONTHS, why="the cap on a scenario's horizon")
+    check_count(seed, "--seed", 0, MAX_SEED)
+
+
+def check_run_size(replicates: int, months: int) -> None:
+    """Refuse a run too large to hold in memory (``months``: the horizon actually run)."""
+    check_run_months(replicates, months, "--replicates")
+
+
+def check_writable(path: Path, field: str, *, folder: bool) -> None:
+    """Refuse up front an output path this command could not write, in one line.
+
+    ``folder`` says whether the command writes a directory at ``path`` or a file. The check
+    finds the nearest existing ancestor (which must be a directory) and creates and removes a
+    temporary file in it: permission bits, read-only mounts, /proc and /sys all answer that
+    test truthfully, also for root, where `os.access` does not.
+    """
+    path = Path(path)
+    if path.is_dir() and not folder:
+        raise SimInputError("is a directory, expected a file name", field=field, found=str(path))
+    target = path if folder and path.is_dir() else path.parent
+    nearest = Path(os.path.abspath(target))
+    while not nearest.exists():
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise SimInputError(
+            f"cannot write there: {nearest} is a file, not a folder", field=field, found=str(path)
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".sim-write-test-", dir=nearest)
+    except OSError as exc:
+        raise SimInputError(
+            f"cannot write in {nearest} ({exc.strerror})", field=field, found=str(path)
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+@contextmanager
+def progress_bar(total: int | None, desc: str, unit: str) -> Iterator[Any]:
+    """A tqdm bar on stderr when stderr is a terminal; ``None`` (no output) otherwise.
+
+    Pipes and log files stay free of bar redraws; callers skip their updates on ``None``.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr) as bar:
+        yield bar
+
+
+@contextmanager
+def progress_stages(unit: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Like `progress_bar` for work in stages: yields ``progress(stage, done, total)``.
+
+    Each stage gets its own bar, closed (and left on screen) when the stage is done.
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr)
+        bars[stage].update(done - bars[stage].n)
+        if done >= total:
+            bars[stage].close()
+
+    try:
+        yield progress
+    finally:
+        for bar in bars.values():
+            bar.close()

@@ -2,7 +2,9 @@
 
 Each number of the scenario is shown with its plausible range, the article's claims it rests
 on (with their text) and one sentence of reasoning, grouped by actor, then issues, alignment,
-trust, dynamics, betrayal, events, outcomes. ``--format markdown`` writes docs/evidence.md.
+trust, dynamics, betrayal, events, outcomes. ``--format markdown`` writes docs/evidence.md;
+``--out FILE`` writes the Markdown to FILE (it implies ``--format markdown``, the only format
+written to a file; ``--format text --out FILE`` is refused rather than ignored).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument
+from sim.commands.common import add_scenario_argument, check_writable
+from sim.errors import SimInputError
 from sim.scenario import BASELINE, Scenario, claims, load
 from sim.scenario.evidence import (
     Entry,
@@ -42,20 +45,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format",
         choices=("text", "markdown"),
-        default="text",
-        help="text (terminal, default) or markdown (written to --out)",
+        default=None,
+        help="text (terminal; the default without --out) or markdown (written to --out; the "
+        "default with --out)",
     )
     p.add_argument(
         "--out",
         type=Path,
         default=None,
-        help=f"where --format markdown writes (default {DEFAULT_MARKDOWN}; '-' for stdout)",
+        help=f"write Markdown here (implies --format markdown; default {DEFAULT_MARKDOWN}; "
+        "'-' for stdout)",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the evidence table."""
+    fmt = output_format(args.format, args.out)
+    out = args.out or DEFAULT_MARKDOWN
+    if fmt == "markdown" and str(out) != "-":
+        check_writable(out, "--out", folder=False)
     sc = load(args.scenario)
     entries = scenario_evidence(args.scenario, sc)
     own = evidence_path(args.scenario)
@@ -63,11 +72,10 @@ def run(args: argparse.Namespace) -> int:
         require_evidence(sc, entries, str(own))
     else:
         entries = borrowed(sc, entries)
-    if args.format == "text":
+    if fmt == "text":
         sys.stdout.write(render_text(sc, entries))
         return 0
     text = render_markdown(sc, entries, display_path(own))
-    out = args.out or DEFAULT_MARKDOWN
     if str(out) == "-":
         sys.stdout.write(text)
         return 0
@@ -77,6 +85,18 @@ def run(args: argparse.Namespace) -> int:
     tmp.replace(out)
     print(f"wrote {out} ({len(entries)} parameters)")
     return 0
+
+
+def output_format(fmt: str | None, out: Path | None) -> str:
+    """The format to write: ``--out`` implies Markdown, the only format written to a file."""
+    if fmt == "text" and out is not None:
+        raise SimInputError(
+            "writes Markdown only; the text table is for the terminal",
+            field="--out",
+            found=str(out),
+            allowed="--format markdown (or no --format) with --out; --format text without it",
+        )
+    return fmt or ("markdown" if out is not None else "text")
 
 
 def borrowed(sc: Scenario, entries: list[Entry]) -> list[Entry]:

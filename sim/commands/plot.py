@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
 
@@ -38,12 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
-    from sim import analysis, report
+    from sim import report
     from sim import results as store
     from sim.report import figures
 
-    results = [analysis.load(p) for p in args.results]
     out = args.out or Path(args.results[0]) / "figures"
+    check_writable(out, "--out", folder=True)
+    results = [analysis.load(p) for p in args.results]
     panels = list(report.panels(results, args.kind))
     # Check every file first, so a refusal leaves the folder as it was.
     for panel in panels:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands.common import check_writable, progress_stages
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `report` subcommand."""
@@ -27,6 +29,10 @@ def report(args: argparse.Namespace) -> int:
     """Write the report and print where it is."""
     from sim import report as report_module
 
-    out = report_module.write(args.results, args.out, args.title, force=args.force)
+    check_writable(args.out, "--out", folder=False)
+    with progress_stages("step") as progress:  # loading results, then drawing figures
+        out = report_module.write(
+            args.results, args.out, args.title, force=args.force, progress=progress
+        )
     print(f"report: {out}")
     return 0

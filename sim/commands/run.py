@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    check_run_size,
+    check_writable,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name} = {value}")
         return 0
     out = args.out or results.default_dir(sc.name, f"-seed{args.seed}")
+    check_run_size(args.replicates, args.months or sc.months)
+    check_writable(out, "--out", folder=True)
     with results.claim(out):
         results.check_target(out, args.force)
         with results.staged(out) as tmp:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
 
@@ -62,8 +64,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.chunk_size is not None and args.chunk_size < 1:
         raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)
+    if args.scheduler:
+        check_scheduler(args.scheduler)
+        # the client logs a traceback of its failed reconnection when the cluster goes away;
+        # the one line below says what happened and what is kept
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     exp = experiment.load_experiment(args.experiment)
     out = args.out or results.default_dir(exp.name)
+    check_writable(out, "--out", folder=True)
     bars = []
 
     def progress(total: int, done: int):
@@ -90,6 +98,14 @@ def run(args: argparse.Namespace) -> int:
     except sweep.RunFailure as exc:
         print(f"sim sweep: error: {exc}", file=sys.stderr)
         return 1
+    except cluster_lost(args.scheduler) as exc:
+        print(
+            f"sim sweep: error: --scheduler: the Dask cluster at {args.scheduler} went away "
+            f"({type(exc).__name__}); finished chunks are kept in {out}: rerun the same command "
+            "to resume",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         if results.is_own(out):  # the sweep had started: its metadata now says "interrupted"
             raise KeyboardInterrupt(
@@ -108,3 +124,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(summary.failures)} chunk(s) failed; see {out / 'failures.json'}")
     print(f"results: {out}")
     return 1 if summary.failures else 0
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a malformed ``--scheduler`` address before anything is written."""
+    try:
+        from distributed.comm.addressing import get_address_host_port
+    except ImportError:
+        return  # the runner says that --scheduler needs dask.distributed
+    try:
+        get_address_host_port(address)
+    except (ValueError, NotImplementedError) as exc:
+        raise SimInputError(
+            f"not a Dask scheduler address ({exc})",
+            field="--scheduler",
+            allowed="tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786",
+        ) from None
+
+
+def cluster_lost(scheduler: str | None) -> tuple[type[BaseException], ...]:
+    """The errors by which a Dask sweep learns that its cluster went away (none if local).
+
+    When the scheduler dies, the futures in flight are cancelled and the connection closes;
+    the chunks written before stay on disk and a rerun resumes from them.
+    """
+    if not scheduler:
+        return ()
+    from concurrent.futures import CancelledError
+
+    from distributed.comm import CommClosedError
+
+    return (CancelledError, CommClosedError)

@@ -12,7 +12,13 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    check_run_size,
+    progress_bar,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
@@ -69,12 +75,23 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
+    check_run_size(args.replicates, args.months or sc.months)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
     if args.joint is not None:
         check_counts(args.joint_replicates, args.months, args.seed)
         if args.joint < 1:
             raise SimInputError("must be at least 1", field="--joint", found=args.joint)
-    results = validation.validate(sc, args.replicates, args.seed, args.months)
+    steps = 1 + 2 * len(ranges or {})  # the checks as given, then each parameter end
+    with progress_bar(steps, "validating", "pass") as bar:
+        update = bar.update if bar else None
+        results = validation.validate(sc, args.replicates, args.seed, args.months)
+        if update:
+            update(1)
+        table = None
+        if ranges and results:
+            table = validation.at_range_ends(
+                sc, ranges, args.replicates, args.seed, args.months, progress=update
+            )
     if not results:
         print(
             f"{sc.title}: no stylized-fact checks are declared for this scenario "
@@ -82,36 +99,23 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     print(render(sc.title, results))
-    if ranges:
-        table = validation.at_range_ends(sc, ranges, args.replicates, args.seed, args.months)
+    if table is not None:
         print()
         print(render_range_ends(table, results))
     if args.joint is not None:
-        bar = _bar(args.joint, "settings")
-        table = validation.joint(
-            sc,
-            evidence_ranges(args.scenario),
-            args.joint,
-            args.joint_replicates,
-            args.seed,
-            args.months,
-            progress=bar.update if bar else None,
-        )
-        if bar:
-            bar.close()
+        with progress_bar(args.joint, "joint settings", "setting") as bar:
+            table = validation.joint(
+                sc,
+                evidence_ranges(args.scenario),
+                args.joint,
+                args.joint_replicates,
+                args.seed,
+                args.months,
+                progress=bar.update if bar else None,
+            )
         print()
         print(render_joint(table, args.joint, args.joint_replicates))
     return 0
-
-
-def _bar(total: int, unit: str):
-    import sys
-
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit=unit, file=sys.stderr)
 
 
 def render_joint(table: pd.DataFrame, settings: int, replicates: int) -> str:

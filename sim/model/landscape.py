@@ -33,7 +33,6 @@ import csv
 import functools
 import io
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import SimInputError
+from sim.scenario.files import read_text, read_toml
 
 MAX_ACTORS = 20  # 2**19 configurations: exhaustive search stays around a second
 RTOL = 1e-9  # relative tolerance for equal energies
@@ -289,11 +289,7 @@ def _read_csv(text: str, bad: Callable[..., SimInputError]) -> tuple[list, list,
     return names, sizes, pairs
 
 
-def _read_toml(text: str, bad: Callable[..., SimInputError]) -> tuple[list, list, dict]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise bad(f"not valid TOML: {exc}") from None
+def _read_toml(doc: dict, bad: Callable[..., SimInputError]) -> tuple[list, list, dict]:
     for key in sorted(set(doc) - {"title", "actors", "propensity"}):
         raise bad("unknown table", field=key, allowed="title, actors, propensity")
     actors, prop = doc.get("actors"), doc.get("propensity", {})
@@ -337,11 +333,10 @@ def read_table(path: str | Path) -> tuple[tuple[str, ...], np.ndarray, np.ndarra
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".toml"):
         raise bad("unknown table type", found=path.suffix or "no extension", allowed=".csv, .toml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise bad("not a UTF-8 text file") from None
-    names, sizes, pairs = (_read_csv if suffix == ".csv" else _read_toml)(text, bad)
+    if suffix == ".csv":
+        names, sizes, pairs = _read_csv(read_text(path, (".csv",)), bad)
+    else:
+        names, sizes, pairs = _read_toml(read_toml(path), bad)
     if len(set(names)) != len(names) or not 2 <= len(names) <= MAX_ACTORS:
         raise bad(f"need 2 to {MAX_ACTORS} actors, each named once", field="actors", found=names)
     prop = np.zeros((len(names), len(names)))

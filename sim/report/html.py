@@ -12,7 +12,7 @@ import base64
 import html
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,8 +258,16 @@ SECTIONS = {
 }
 
 
-def render(results: list[Results], title: str | None = None, kinds: list[str] | None = None) -> str:
-    """Render the report as one self-contained HTML page."""
+def render(
+    results: list[Results],
+    title: str | None = None,
+    kinds: list[str] | None = None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> str:
+    """Render the report as one self-contained HTML page.
+
+    ``progress("drawing figures", done, total)`` is called after each figure.
+    """
     labels = analysis.labels_for(results)
     title = title or "Scenario report: " + " vs ".join(labels)
     body = [
@@ -273,11 +281,14 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
         _headline_html(headline_table(results)),
     ]
     current = None
-    for panel in panels(results, kinds):
+    drawn = list(panels(results, kinds))  # listed first, so that progress has a total
+    for k, panel in enumerate(drawn, 1):
         if panel.kind != current:
             current = panel.kind
             body.append(f"<h2>{SECTIONS[current]}</h2>")
         data = base64.b64encode(figures.png_bytes(panel.ax, panel.caption)).decode("ascii")
+        if progress:
+            progress("drawing figures", k, len(drawn))
         body.append(
             f"<figure id='{html.escape(panel.name)}'><img alt='{html.escape(panel.name)}' "
             f"src='data:image/png;base64,{data}'>"
@@ -291,16 +302,26 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
 
 
 def write(
-    paths: list[str | Path], out: str | Path, title: str | None = None, *, force: bool = False
+    paths: list[str | Path],
+    out: str | Path,
+    title: str | None = None,
+    *,
+    force: bool = False,
+    progress: Callable[[str, int, int], object] | None = None,
 ) -> Path:
     """Load results directories and write the HTML report to ``out``.
 
     An existing ``out`` is replaced only with ``force`` (and only if it is a file), the rule
-    every command follows.
+    every command follows. ``progress(stage, done, total)`` is called after each directory is
+    loaded (stage "loading results") and each figure drawn (stage "drawing figures").
     """
     out = Path(out)
     store.check_target(out, force, directory=False)
-    results = [analysis.load(p) for p in paths]
+    results = []
+    for k, p in enumerate(paths, 1):
+        results.append(analysis.load(p))
+        if progress:
+            progress("loading results", k, len(paths))
     out.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(render(results, title), out)
+    store.write_text(render(results, title, progress=progress), out)
     return out

@@ -34,8 +34,13 @@ class Checker:
         """Raise the error for ``field``."""
         raise SimInputError(message, file=self.source, field=field, found=found, allowed=allowed)
 
-    def table(self, doc: Mapping, field: str, key: str, required: bool = True) -> dict:
-        """The sub-table ``key`` of ``doc`` (empty if optional and absent)."""
+    def table(
+        self, doc: Mapping, field: str, key: str, required: bool = True, most: int | None = None
+    ) -> dict:
+        """The sub-table ``key`` of ``doc`` (empty if optional and absent).
+
+        ``most`` caps its number of entries, checked before any entry is validated.
+        """
         path = f"{field}.{key}" if field else key
         if key not in doc:
             if required:
@@ -44,6 +49,8 @@ class Checker:
         value = doc[key]
         if not isinstance(value, Mapping):
             self.fail(path, "expected a table", found=value)
+        if most is not None and len(value) > most:
+            self.fail(path, "too many entries", found=len(value), allowed=f"at most {most:,}")
         return value
 
     def keys(self, doc: Mapping, field: str, allowed: tuple[str, ...]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 from sim.errors import SimInputError
 from sim.scenario import calendar, sections, shipped
 from sim.scenario.checker import Checker
+from sim.scenario.files import read_toml
+from sim.scenario.limits import MAX_EVENTS
 from sim.scenario.sections import Deal, OutcomeSpec, Regime
 
 RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
@@ -169,51 +171,38 @@ def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenar
     return from_dict(raw, str(path))
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into a `SimInputError`."""
-    if not path.exists():
-        raise SimInputError("file does not exist", file=str(path))
-    if path.is_dir():
-        raise SimInputError("is a directory, expected a TOML file", file=str(path))
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SimInputError(f"not valid TOML: {exc}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise SimInputError("not a text (UTF-8) TOML file", file=str(path)) from None
-
-
 def resolve_extends(doc: dict[str, Any], path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Merge a scenario over the one it names in ``scenario.extends`` (a path relative to it).
 
     A variant scenario lists only what differs from its base; tables merge key by key, and the
-    result is an ordinary complete scenario (the resolved form is what results record).
+    result is an ordinary complete scenario (the resolved form is what results record). The
+    base must be a scenario file read by the one bounded reader (`sim.scenario.files`); every
+    problem with it is reported against this file's ``scenario.extends``, and never quotes the
+    base's content: the name may point anywhere, so the base is not trusted to be a scenario.
     """
     meta = doc.get("scenario")
     if not isinstance(meta, Mapping) or "extends" not in meta:
         return doc
     base_name = meta["extends"]
-    if not isinstance(base_name, str):
-        raise SimInputError(
-            "expected a file name", file=str(path), field="scenario.extends", found=base_name
+
+    def refuse(message: str, allowed: str | None = None) -> SimInputError:
+        return SimInputError(
+            message, file=str(path), field="scenario.extends", found=base_name, allowed=allowed
         )
+
+    if not isinstance(base_name, str):
+        raise refuse("expected a file name")
     base_path = (path.parent / base_name).resolve()
     if base_path in seen or base_path == path.resolve():
-        raise SimInputError(
-            "scenarios extend each other in a loop",
-            file=str(path),
-            field="scenario.extends",
-            found=base_name,
-        )
-    if not base_path.exists():
-        raise SimInputError(
-            "base scenario does not exist",
-            file=str(path),
-            field="scenario.extends",
-            found=base_name,
-        )
-    base = resolve_extends(read_toml(base_path), base_path, (*seen, path.resolve()))
+        raise refuse("scenarios extend each other in a loop")
+    try:
+        base = read_toml(base_path)
+    except SimInputError as exc:
+        # exc.detail says what is wrong with the file (its kind, size, syntax), not what is in it
+        raise refuse(f"base scenario: {exc.detail}", exc.allowed) from None
+    if not isinstance(base.get("scenario"), Mapping) or not set(base) <= set(TOP_KEYS):
+        raise refuse("the base is not a scenario file (its tables are not a scenario's)")
+    base = resolve_extends(base, base_path, (*seen, path.resolve()))
     merged = _merge(base, doc)
     del merged["scenario"]["extends"]
     return merged
@@ -267,12 +256,22 @@ def apply_overrides(
     return doc
 
 
+# A number as users type one: optional sign, digits with an optional point, optional exponent.
+# Stricter than float(), which also takes "0_5" (as 5), "nan", "inf" and surrounding spaces.
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _as_number(value: Any, source: str, name: str) -> float:
     if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise SimInputError("not a number", file=source, field=name, found=value) from None
+        if not NUMBER.fullmatch(value):
+            raise SimInputError(
+                "not a number",
+                file=source,
+                field=name,
+                found=value,
+                allowed="a decimal number such as 0.5, -2 or 1e-3",
+            )
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SimInputError("not a number", file=source, field=name, found=value)
     if not math.isfinite(value):
@@ -370,7 +369,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     outcome_specs = sections.outcomes(c, c.table(raw, "", "outcomes"), action_ids)
 
     events = []
-    for eid, doc in c.table(raw, "", "events", required=False).items():
+    for eid, doc in c.table(raw, "", "events", required=False, most=MAX_EVENTS).items():
         events.append(_event(c, eid, doc, actor_ids, issue_ids, months, deal_ids, start))
 
     regimes = sections.regimes(

@@ -13,12 +13,24 @@ are pure functions of their arguments: the same seed gives the same points.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.sweeps.experiment import Experiment, Parameter
+if TYPE_CHECKING:  # annotations only: experiment.py imports this module to size designs
+    from sim.sweeps.experiment import Experiment, Parameter
+
+
+def size(method: str, parameters: int, points: int, levels: int, second_order: bool) -> int:
+    """How many points a design makes, computed without sampling (to refuse huge designs)."""
+    if method == "grid":
+        return levels**parameters
+    if method == "sobol":
+        return points * ((2 * parameters + 2) if second_order else (parameters + 2))
+    if method == "morris":
+        return points * (parameters + 1)
+    return points  # lhs
 
 
 def problem(parameters: Sequence[Parameter]) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,8 +36,17 @@ from typing import Any
 
 from sim.errors import SimInputError
 from sim.model.params import compile_params
-from sim.scenario import Scenario, load, shipped
+from sim.scenario import Scenario, load, read_toml, shipped
 from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
+from sim.scenario.limits import (
+    MAX_DESIGN_POINTS,
+    MAX_MONTHS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    check_run_months,
+    integer_range,
+)
+from sim.sweeps import design as designs
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 TRAJECTORIES = ("none", "sample", "quantiles")
@@ -140,17 +148,7 @@ def shrink(
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file."""
     path = Path(path)
-    if not path.exists():
-        raise SimInputError("file does not exist", file=str(path))
-    if path.is_dir():
-        raise SimInputError("is a directory, expected a TOML file", file=str(path))
-    try:
-        doc = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise SimInputError(f"not valid TOML: {exc}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise SimInputError("not a text (UTF-8) TOML file", file=str(path)) from None
-    return from_dict(doc, path)
+    return from_dict(read_toml(path), path)
 
 
 def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
@@ -189,8 +187,16 @@ def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
             found=method,
             allowed=", ".join(DESIGNS),
         )
-    points = _int(design, f, "design.points", "points", 1, default=0 if method == "grid" else None)
-    levels = _int(design, f, "design.levels", "levels", 2, default=4)
+    points = _int(
+        design,
+        f,
+        "design.points",
+        "points",
+        1,
+        MAX_DESIGN_POINTS,
+        default=0 if method == "grid" else None,
+    )
+    levels = _int(design, f, "design.levels", "levels", 2, MAX_DESIGN_POINTS, default=4)
     second = design.get("second_order", False)
     if not isinstance(second, bool):
         raise SimInputError(
@@ -213,22 +219,36 @@ def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
             found=traj,
             allowed=", ".join(TRAJECTORIES),
         )
-    replicates = _int(meta, f, "experiment.replicates", "replicates", 1)
+    replicates = _int(meta, f, "experiment.replicates", "replicates", 1, MAX_REPLICATES)
+    months = _int(meta, f, "experiment.months", "months", 1, MAX_MONTHS, default=scenario.months)
+    # a chunk holds whole design points, so one point's runs must fit in memory
+    check_run_months(replicates, months, "experiment.replicates", f)
+    parameters = _parameters(doc, f, scenario, scenario_path)
+    n_points = designs.size(method, len(parameters), points, levels, second)
+    if n_points > MAX_DESIGN_POINTS:
+        raise SimInputError(
+            f"the design has {n_points:,} points, above the limit of {MAX_DESIGN_POINTS:,}",
+            file=f,
+            field="design.levels" if method == "grid" else "design.points",
+            allowed="fewer points, levels or parameters",
+        )
     exp = Experiment(
         name=name,
         source=f,
         scenario_path=scenario_path,
         scenario=scenario,
-        parameters=_parameters(doc, f, scenario, scenario_path),
+        parameters=parameters,
         design=method,
         points=points,
         levels=levels,
         second_order=second,
         replicates=replicates,
-        months=_int(meta, f, "experiment.months", "months", 1, default=scenario.months),
-        seed=_int(meta, f, "experiment.seed", "seed", 0),
+        months=months,
+        seed=_int(meta, f, "experiment.seed", "seed", 0, MAX_SEED),
         trajectories=traj,
-        sample=min(_int(output, f, "output.sample", "sample", 1, default=3), replicates),
+        sample=min(
+            _int(output, f, "output.sample", "sample", 1, MAX_REPLICATES, default=3), replicates
+        ),
     )
     return exp
 
@@ -252,17 +272,31 @@ def _keys(doc: Mapping, f: str, field: str, allowed: tuple[str, ...]) -> None:
             raise SimInputError("unknown key", file=f, field=where, allowed=", ".join(allowed))
 
 
-def _int(doc: Mapping, f: str, field: str, key: str, low: int, default: int | None = None) -> int:
+def _int(
+    doc: Mapping,
+    f: str,
+    field: str,
+    key: str,
+    low: int,
+    high: int,
+    default: int | None = None,
+) -> int:
+    """An integer in [low, high]; a whole float such as ``1e6`` counts as one."""
+    allowed = integer_range(low, high)
     if key not in doc:
         if default is None:
-            raise SimInputError("required", file=f, field=field, allowed=f"an integer >= {low}")
+            raise SimInputError("required", file=f, field=field, allowed=allowed)
         return default
     value = doc[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
         raise SimInputError(
-            "expected an integer", file=f, field=field, found=value, allowed=f"an integer >= {low}"
+            "expected an integer", file=f, field=field, found=value, allowed=allowed
         )
-    return value
+    if not low <= value <= high:
+        limit = "above the limit" if value > high else "below the minimum"
+        raise SimInputError(limit, file=f, field=field, found=value, allowed=allowed)
+    return int(value)
 
 
 def _scenario_path(meta: Mapping, path: Path) -> Path:

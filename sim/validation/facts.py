@@ -167,13 +167,15 @@ def at_range_ends(
     replicates: int = DEFAULT_REPLICATES,
     seed: int = DEFAULT_SEED,
     months: int | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> pd.DataFrame:
     """Every check rerun with one parameter at a time set to each end of its evidence range.
 
     ``ranges`` maps dotted parameter names to (low, high), e.g. from
     `sim.scenario.evidence.evidence_ranges`. Shows how robust each pass is to honest
     disagreement about one number. Returns one row per (parameter, end, check): parameter,
-    end ("low"/"high"), value, check, statistic, passed.
+    end ("low"/"high"), value, check, statistic, passed. ``progress(1)`` is called after each
+    (parameter, end), ``2 * len(ranges)`` times in all.
     """
     rows = []
     specs = scenario_checks(scenario)
@@ -191,6 +193,8 @@ def at_range_ends(
                         "passed": r.passed,
                     }
                 )
+            if progress:
+                progress(1)
     return pd.DataFrame(rows)
 
 
