@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
-    from sim import report
+    from sim import analysis, report
     from sim import results as store
     from sim.report import figures
 
