@@ -79,7 +79,7 @@ def one_line_error(proc, command, *words):
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["run"], ["the following arguments are required: scenario"]),
+        (["sweep"], ["the following arguments are required: experiment"]),
         (["run", "x.toml", "--bogus"], ["unrecognized arguments: --bogus"]),
         (["evidence", "--format", "html"], ["invalid choice: 'html'"]),
         (["run", "x.toml", "--replicates", "many"], ["--replicates", "'many'"]),
