@@ -5,9 +5,10 @@ tables, each naming one parameter (``name``) or an explicit list sharing value, 
 reasoning (``names``; no wildcards), with ``value``, a plausible ``low``-``high`` range, the
 article's ``claims`` it rests on (C1-C16, `sim.claims`) or ``["assumption"]``, a one-sentence
 ``reason`` and, for numbers taken from the record of events (a historical scenario's dated
-drivers), an optional ``source`` naming where the fact is documented. A variant scenario inherits the evidence of the scenarios it ``extends``, wherever
-they lie, and its own table (if any) wins for the names it lists; a scenario with neither falls
-back to the baseline table beside it for the names they share. Sweeps read the ranges through
+drivers), an optional ``source`` naming where the fact is documented. A variant scenario
+inherits the evidence of the scenarios it ``extends``, wherever they lie, and its own table (if
+any) wins for the names it lists; a scenario with neither falls back to the baseline table
+beside it for the names they share. Sweeps read the ranges through
 `evidence_ranges`.
 """
 
