@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import api
 from sim.model import engine, rng
@@ -36,10 +37,11 @@ def test_results_do_not_depend_on_batching(baseline, monkeypatch):
     pd.testing.assert_frame_equal(small.runs, big.runs)
 
 
-def test_per_row_parameters_match_separate_runs(baseline):
+@pytest.mark.parametrize("name", ["actors.russia.salience.ukraine", "dynamics.balance"])
+def test_per_row_parameters_match_separate_runs(baseline, name):
+    # dynamics.balance: one pull weight per row while the other three stay shared
     params = compile_params(baseline)
     keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
-    name = "actors.russia.salience.ukraine"
     rows = params.assign({name: np.array([0.2, 0.9])})
     both = engine.simulate(rows, keys, 30)
     for r, value in enumerate((0.2, 0.9)):
