@@ -51,6 +51,20 @@ def test_per_row_parameters_match_separate_runs(baseline, name):
         np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
 
 
+def test_per_row_regime_values_match_separate_runs():
+    # A regime's value varies per row while its month stays shared.
+    from sim.scenario import load
+
+    params = compile_params(load(BASELINE.parent / "shared_war.toml"))
+    keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
+    name = "regimes.shared_war.set.issues.syria_survival.stake"
+    both = engine.simulate(params.assign({name: np.array([2.0, 4.0])}), keys, 12)
+    for r, value in enumerate((2.0, 4.0)):
+        alone = engine.simulate(params.assign({name: np.array([value])}), keys[r : r + 1], 12)
+        np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
+    assert not np.array_equal(both.alignment[0], both.alignment[1])
+
+
 def test_outcomes_are_well_formed(baseline):
     res = api.simulate(BASELINE, replicates=50, seed=1, months=60)
     runs = res.runs
