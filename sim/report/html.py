@@ -258,12 +258,36 @@ SECTIONS = {
 }
 
 
-def render(results: list[Results], title: str | None = None, kinds: list[str] | None = None) -> str:
-    """Render the report as one self-contained HTML page."""
+def render(
+    results: list[Results],
+    title: str | None = None,
+    kinds: list[str] | None = None,
+    backtests: list[tuple[Path, dict]] = (),
+) -> str:
+    """Render the report as one self-contained HTML page.
+
+    ``backtests`` are (directory, metadata) pairs of `sim backtest` results; each adds its
+    score table, event table and figures after the runs' sections.
+    """
+    from sim.report import backtest
+
     labels = analysis.labels_for(results)
-    title = title or "Scenario report: " + " vs ".join(labels)
+    names = labels + [str(m.get("events_name", p.name)) for p, m in backtests]
+    title = title or ("Scenario report: " if results else "Backtest report: ") + " vs ".join(names)
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if results:
+        body += _runs_html(results, kinds)
+    body += [backtest.section_html(Path(p), meta) for p, meta in backtests]
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _runs_html(results: list[Results], kinds: list[str] | None) -> list[str]:
+    """The sections of run and sweep results: what was run, headlines and figures."""
     body = [
-        f"<h1>{html.escape(title)}</h1>",
         "<h2>What was run</h2>",
         _meta_html(results),
         "<h2>Headline probabilities</h2>",
@@ -283,24 +307,22 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
             f"src='data:image/png;base64,{data}'>"
             f"<figcaption>{html.escape(panel.caption)}</figcaption>{panel.note}</figure>"
         )
-    return (
-        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return body
 
 
 def write(
     paths: list[str | Path], out: str | Path, title: str | None = None, *, force: bool = False
 ) -> Path:
-    """Load results directories and write the HTML report to ``out``.
+    """Load results directories (runs, sweeps, backtests) and write the HTML report to ``out``.
 
     An existing ``out`` is replaced only with ``force`` (and only if it is a file), the rule
     every command follows.
     """
     out = Path(out)
     store.check_target(out, force, directory=False)
-    results = [analysis.load(p) for p in paths]
+    metas = [(Path(p), store.read_metadata(p)) for p in paths]
+    backtests = [(p, m) for p, m in metas if m.get("kind") == "backtest"]
+    results = [analysis.load(p) for p, m in metas if m.get("kind") != "backtest"]
     out.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(render(results, title), out)
+    store.write_text(render(results, title, backtests=backtests), out)
     return out
