@@ -63,7 +63,7 @@ def event_forecasts(table: pd.DataFrame, ax=None, title: str = ""):
     ax.set_xlim(-0.05, 1.05)
     ax.set_xlabel("probability (observed: 0 no, 1 yes)")
     ax.set_title(title or "Forecasts per event")
-    ax.legend(loc="lower right", fontsize="x-small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")
     return ax
 
 
