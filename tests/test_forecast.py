@@ -135,3 +135,16 @@ def test_the_command_seals_and_verifies(questions, tmp_path, capsys):
     assert code == 1 and "FAIL  ledger" in out and "does NOT verify" in out
     code, _, err = run(["forecast", "verify"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_the_shipped_sealed_records_match_the_ledger():
+    # Only the seal is checked here: a re-run reproduces a record with the code of the commit
+    # it names (`sim forecast verify` at that commit), not necessarily with later models.
+    from sim.validation import ledger
+
+    book = ROOT / "forecasts" / "LEDGER.md"
+    rows = ledger.rows(book)
+    assert rows
+    for row in rows:
+        ok, why = ledger.check(book, book.parent / row.record)
+        assert ok, why

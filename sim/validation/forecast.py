@@ -318,7 +318,7 @@ def verify(record_path: str | Path, ledger: str | Path) -> list[Check]:
         ) from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise SimInputError("not a forecast record", file=str(record_path), allowed=FORMAT)
-    questions = record_path.parent / record["questions_file"]
+    questions = Path(os.path.normpath(record_path.parent / record["questions_file"]))
     if not questions.exists():
         checks.append(Check("questions", False, f"{questions} is missing"))
         return checks
