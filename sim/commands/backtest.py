@@ -91,6 +91,7 @@ def metadata(bt, started: str) -> dict:
     """The self-description of a backtest results directory."""
     from sim import results
     from sim.validation import forecast
+    from sim.validation.scores import EPS
 
     ens, events = bt.ensemble, bt.events
     sc = ens.scenario
@@ -116,17 +117,11 @@ def metadata(bt, started: str) -> dict:
         "varied": list(ens.varied),
         "posterior": ens.posterior,
         "posterior_sha256": ens.posterior_sha256,
-        "log_score_clip": f"probabilities clipped to [{_eps()}, {1 - _eps()}] for the log score",
+        "log_score_clip": f"probabilities clipped to [{EPS}, {1 - EPS}] for the log score",
         "versions": results.versions(),
         "started": started,
         "finished": results.now(),
     }
-
-
-def _eps() -> float:
-    from sim.validation.scores import EPS
-
-    return EPS
 
 
 def _signed(x: float) -> str:

@@ -67,7 +67,7 @@ def event_forecasts(table: pd.DataFrame, ax=None, title: str = ""):
     return ax
 
 
-def figure_set(table: pd.DataFrame, caption: str):
+def figure_set(table: pd.DataFrame):
     """(file stem, axes) of every backtest figure: reliability and per-event forecasts, one
     figure per period.
     """
@@ -88,7 +88,7 @@ def write_figures(table: pd.DataFrame, folder: Path, caption: str) -> list[Path]
     """Save every backtest figure as PNG and SVG into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for stem, ax in figure_set(table, caption):
+    for stem, ax in figure_set(table):
         out += figures.save(ax, folder / stem, caption)
     return out
 
@@ -145,7 +145,7 @@ def section_html(path: Path, meta: dict) -> str:
         "<h3>Events</h3>",
         event_table_html(table),
     ]
-    for stem, ax in figure_set(table, caption):
+    for stem, ax in figure_set(table):
         data = base64.b64encode(figures.png_bytes(ax, caption)).decode("ascii")
         body.append(
             f"<figure id='{stem}'><img alt='{stem}' src='data:image/png;base64,{data}'>"

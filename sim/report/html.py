@@ -12,7 +12,7 @@ import base64
 import html
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pandas as pd
 from sim import analysis
 from sim import results as store
 from sim.analysis import Results, discovery
-from sim.report import figures
+from sim.report import backtest, figures
 from sim.report.kinds import KINDS
 
 SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
@@ -262,15 +262,13 @@ def render(
     results: list[Results],
     title: str | None = None,
     kinds: list[str] | None = None,
-    backtests: list[tuple[Path, dict]] = (),
+    backtests: Sequence[tuple[Path, dict]] = (),
 ) -> str:
     """Render the report as one self-contained HTML page.
 
     ``backtests`` are (directory, metadata) pairs of `sim backtest` results; each adds its
     score table, event table and figures after the runs' sections.
     """
-    from sim.report import backtest
-
     labels = analysis.labels_for(results)
     names = labels + [str(m.get("events_name", p.name)) for p, m in backtests]
     title = title or ("Scenario report: " if results else "Backtest report: ") + " vs ".join(names)

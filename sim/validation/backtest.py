@@ -125,6 +125,7 @@ def score(events: EventSet, ens: Ensemble, seed: int) -> Backtest:
             "period": e.period,
             "type": "binary" if e.observable.binary else "count",
             "window": f"{e.window[0]}..{e.window[1]}",
+            "months": e.observable.months,
             "observed": e.observed,
             **forecast,
             "base_rate": rates[e.id],
@@ -180,13 +181,5 @@ def worst(table: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """The events the model gets most wrong: binary by Brier score, counts by CRPS relative to
     the window's length, worst first.
     """
-    months = table.window.map(_window_months)
-    badness = table.brier_model.where(table.type == "binary", table.crps_model / months)
+    badness = table.brier_model.where(table.type == "binary", table.crps_model / table.months)
     return table.assign(badness=badness).sort_values("badness", ascending=False).head(k)
-
-
-def _window_months(window: str) -> int:
-    from sim.scenario import calendar
-
-    first, last = window.split("..")
-    return calendar.month_of(last, first)

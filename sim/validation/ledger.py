@@ -8,11 +8,12 @@ after sealing no longer matches its row.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from sim.validation.events import file_sha256
 
 HEADER = """# Forecast ledger
 
@@ -37,11 +38,6 @@ class Row:
     sha256: str
 
 
-def sha256_of(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def relative(record: str | Path, ledger: str | Path) -> str:
     """The record's path relative to the ledger's folder, with forward slashes."""
     rel = os.path.relpath(Path(record).resolve(), Path(ledger).resolve().parent)
@@ -64,7 +60,7 @@ def rows(ledger: str | Path) -> list[Row]:
 def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
     """Append the record's row to the ledger (created with its header if missing)."""
     path = Path(ledger)
-    row = Row(sealed, relative(record, path), sha256_of(record))
+    row = Row(sealed, relative(record, path), file_sha256(record))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     if not text.endswith("\n"):
@@ -79,7 +75,7 @@ def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
 def check(ledger: str | Path, record: str | Path) -> tuple[bool, str]:
     """Whether the record's current bytes match a row of the ledger, and why not if not."""
     name = relative(record, ledger)
-    digest = sha256_of(record)
+    digest = file_sha256(record)
     mine = [r for r in rows(ledger) if r.record == name]
     if not mine:
         return False, f"{name} is not in the ledger {ledger}"
