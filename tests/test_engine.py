@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import api
 from sim.model import engine, rng
@@ -36,10 +37,11 @@ def test_results_do_not_depend_on_batching(baseline, monkeypatch):
     pd.testing.assert_frame_equal(small.runs, big.runs)
 
 
-def test_per_row_parameters_match_separate_runs(baseline):
+@pytest.mark.parametrize("name", ["actors.russia.salience.ukraine", "dynamics.balance"])
+def test_per_row_parameters_match_separate_runs(baseline, name):
+    # dynamics.balance: one pull weight per row while the other three stay shared
     params = compile_params(baseline)
     keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
-    name = "actors.russia.salience.ukraine"
     rows = params.assign({name: np.array([0.2, 0.9])})
     both = engine.simulate(rows, keys, 30)
     for r, value in enumerate((0.2, 0.9)):
@@ -47,6 +49,20 @@ def test_per_row_parameters_match_separate_runs(baseline):
             compile_params(baseline.with_overrides({name: value})), keys[r : r + 1], 30
         )
         np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
+
+
+def test_per_row_regime_values_match_separate_runs():
+    # A regime's value varies per row while its month stays shared.
+    from sim.scenario import load
+
+    params = compile_params(load(BASELINE.parent / "shared_war.toml"))
+    keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
+    name = "regimes.shared_war.set.issues.syria_survival.stake"
+    both = engine.simulate(params.assign({name: np.array([2.0, 4.0])}), keys, 12)
+    for r, value in enumerate((2.0, 4.0)):
+        alone = engine.simulate(params.assign({name: np.array([value])}), keys[r : r + 1], 12)
+        np.testing.assert_array_equal(both.alignment[r], alone.alignment[0])
+    assert not np.array_equal(both.alignment[0], both.alignment[1])
 
 
 def test_outcomes_are_well_formed(baseline):

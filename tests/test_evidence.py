@@ -106,6 +106,11 @@ def test_group_entries_expand_to_one_per_name(tmp_path):
     assert got[0] == Entry("a.b", 1.0, 0.5, 1.0, ("C9",), "Syria.")
 
 
+def test_an_entry_may_name_the_source_of_a_dated_fact(tmp_path):
+    p = _write(tmp_path, '[[entry]]\nname = "a.b"\nsource = " IAEA, 16 January 2016. "\n' + ONE)
+    assert load_evidence(p)[0].source == "IAEA, 16 January 2016."
+
+
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
@@ -120,6 +125,7 @@ def test_group_entries_expand_to_one_per_name(tmp_path):
         ),
         ('[[entry]]\nname = "a.b"\ncolour = 1\n' + ONE, "entry[0].colour", "unknown key"),
         ('[[entry]]\nname = "a.b"\n' + ONE.replace('"Syria."', '""'), "entry[0].reason", "reason"),
+        ('[[entry]]\nname = "a.b"\nsource = " "\n' + ONE, "entry[0].source", "documented"),
     ],
 )
 def test_bad_tables_name_file_and_field(tmp_path, body, field, words):

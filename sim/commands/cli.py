@@ -18,7 +18,18 @@ from sim.errors import SimInputError
 
 # Each name is a module in sim/commands exposing `register(subparsers)`; the module's parser
 # sets `func(args) -> int`. Listed here so `sim --help` shows them in a sensible order.
-COMMANDS = ("run", "evidence", "validate", "sweep", "plot", "report", "blocs", "explore")
+COMMANDS = (
+    "run",
+    "evidence",
+    "validate",
+    "backtest",
+    "forecast",
+    "sweep",
+    "plot",
+    "report",
+    "blocs",
+    "explore",
+)
 
 
 # Exit status when stdout is a pipe whose reader closed it: what a program killed by SIGPIPE

@@ -190,12 +190,12 @@ class Params:
             arr = updated.get(ch.field)
             if arr is None:
                 arr = getattr(self, ch.field)
-                rows = max(arr.shape[0], len(mask))
+                # The month, the value and the field may each be shared or per row.
+                rows = max(arr.shape[0], len(mask), self.rg_value.shape[0])
                 arr = np.repeat(arr, rows, axis=0) if arr.shape[0] < rows else arr.copy()
                 updated[ch.field] = arr
-            value = np.broadcast_to(self.rg_value[:, c], mask.shape)
             rows_hit = np.flatnonzero(np.broadcast_to(mask, (arr.shape[0],)))
-            v = np.broadcast_to(value, (arr.shape[0],))[rows_hit]
+            v = np.broadcast_to(self.rg_value[:, c], (arr.shape[0],))[rows_hit]
             for cell in ch.cells:
                 index = (rows_hit, *cell)
                 arr[index] = v if ch.op == "set" else arr[index] + v
@@ -269,7 +269,9 @@ def derive(p: Params) -> Derived:
     n, k = p.pos.shape[1], p.pos.shape[2]
     root = np.sqrt(p.sal[:, :, None, :] * p.sal[:, None, :, :])
     agree = 1.0 - np.abs(p.pos[:, :, None, :] - p.pos[:, None, :, :])
-    w = np.stack([p.overlap, p.balance, p.action, p.trust], axis=1).astype(np.float64)
+    # Any of the four weights may vary per row while the others stay shared.
+    pulls = np.broadcast_arrays(p.overlap, p.balance, p.action, p.trust)
+    w = np.stack(pulls, axis=1).astype(np.float64)
     total = w.sum(axis=1, keepdims=True)
     return Derived(
         issue_weight=(p.sal * p.pos)[:, :, None, :] * p.effect,

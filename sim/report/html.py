@@ -12,7 +12,7 @@ import base64
 import html
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pandas as pd
 from sim import analysis
 from sim import results as store
 from sim.analysis import Results, discovery
-from sim.report import figures
+from sim.report import backtest, figures
 from sim.report.kinds import KINDS
 
 SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
@@ -263,15 +263,31 @@ def render(
     title: str | None = None,
     kinds: list[str] | None = None,
     progress: Callable[[str, int, int], object] | None = None,
+    backtests: Sequence[tuple[Path, dict]] = (),
 ) -> str:
     """Render the report as one self-contained HTML page.
 
-    ``progress("drawing figures", done, total)`` is called after each figure.
+    ``progress("drawing figures", done, total)`` is called after each figure. ``backtests``
+    are (directory, metadata) pairs of `sim backtest` results; each adds its score table,
+    event table and figures after the runs' sections.
     """
     labels = analysis.labels_for(results)
-    title = title or "Scenario report: " + " vs ".join(labels)
+    names = labels + [str(m.get("events_name", p.name)) for p, m in backtests]
+    title = title or ("Scenario report: " if results else "Backtest report: ") + " vs ".join(names)
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if results:
+        body += _runs_html(results, kinds)
+    body += [backtest.section_html(Path(p), meta) for p, meta in backtests]
+    return (
+        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _runs_html(results: list[Results], kinds: list[str] | None) -> list[str]:
+    """The sections of run and sweep results: what was run, headlines and figures."""
     body = [
-        f"<h1>{html.escape(title)}</h1>",
         "<h2>What was run</h2>",
         _meta_html(results),
         "<h2>Headline probabilities</h2>",
@@ -294,11 +310,7 @@ def render(
             f"src='data:image/png;base64,{data}'>"
             f"<figcaption>{html.escape(panel.caption)}</figcaption>{panel.note}</figure>"
         )
-    return (
-        f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return body
 
 
 def write(
@@ -309,7 +321,7 @@ def write(
     force: bool = False,
     progress: Callable[[str, int, int], object] | None = None,
 ) -> Path:
-    """Load results directories and write the HTML report to ``out``.
+    """Load results directories (runs, sweeps, backtests) and write the HTML report to ``out``.
 
     An existing ``out`` is replaced only with ``force`` (and only if it is a file), the rule
     every command follows. ``progress(stage, done, total)`` is called after each directory is
@@ -317,11 +329,14 @@ def write(
     """
     out = Path(out)
     store.check_target(out, force, directory=False)
+    metas = [(Path(p), store.read_metadata(p)) for p in paths]
+    backtests = [(p, m) for p, m in metas if m.get("kind") == "backtest"]
+    runs = [p for p, m in metas if m.get("kind") != "backtest"]
     results = []
-    for k, p in enumerate(paths, 1):
+    for k, p in enumerate(runs, 1):
         results.append(analysis.load(p))
         if progress:
-            progress("loading results", k, len(paths))
+            progress("loading results", k, len(runs))
     out.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(render(results, title, progress=progress), out)
+    store.write_text(render(results, title, progress=progress, backtests=backtests), out)
     return out

@@ -3,10 +3,12 @@
 The evidence for ``scenarios/X.toml`` is ``scenarios/evidence/X.toml``: a list of ``[[entry]]``
 tables, each naming one parameter (``name``) or an explicit list sharing value, range and
 reasoning (``names``; no wildcards), with ``value``, a plausible ``low``-``high`` range, the
-article's ``claims`` it rests on (C1-C16, `sim.claims`) or ``["assumption"]`` and a one-sentence
-``reason``. A variant scenario inherits the evidence of the scenarios it ``extends``, wherever
-they lie, and its own table (if any) wins for the names it lists; a scenario with neither falls
-back to the baseline table beside it for the names they share. Sweeps read the ranges through
+article's ``claims`` it rests on (C1-C16, `sim.claims`) or ``["assumption"]``, a one-sentence
+``reason`` and, for numbers taken from the record of events (a historical scenario's dated
+drivers), an optional ``source`` naming where the fact is documented. A variant scenario
+inherits the evidence of the scenarios it ``extends``, wherever they lie, and its own table (if
+any) wins for the names it lists; a scenario with neither falls back to the baseline table
+beside it for the names they share. Sweeps read the ranges through
 `evidence_ranges`.
 """
 
@@ -23,7 +25,7 @@ from sim.scenario import Scenario, load, read_toml
 from sim.scenario import claims as claims_mod
 
 BASELINE = "baseline"
-ENTRY_KEYS = ("name", "names", "value", "low", "high", "claims", "reason")
+ENTRY_KEYS = ("name", "names", "value", "low", "high", "claims", "reason", "source")
 
 # Display groups after the actors (which come first, in scenario order).
 GROUPS = (
@@ -49,6 +51,7 @@ class Entry:
     high: float
     claims: tuple[str, ...]
     reason: str
+    source: str = ""  # where a historical fact is documented (dated drivers)
 
     @property
     def fixed(self) -> bool:
@@ -149,7 +152,13 @@ def _entries(item: Any, field: str, src: str) -> list[Entry]:
     reason = item.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         fail("reason", "expected one sentence of reasoning", found=reason)
-    return [Entry(name=n, claims=tuple(cites), reason=reason.strip(), **numbers) for n in names]
+    source = item.get("source", "")
+    if not isinstance(source, str) or ("source" in item and not source.strip()):
+        fail("source", "expected one sentence naming where the fact is documented", found=source)
+    return [
+        Entry(name=n, claims=tuple(cites), reason=reason.strip(), source=source.strip(), **numbers)
+        for n in names
+    ]
 
 
 def _citable() -> str:

@@ -1,0 +1,167 @@
+"""`sim backtest EVENTS`: score the model's forecasts of pre-registered events against history.
+
+Runs the events file's scenario with parameter uncertainty (a calibrated posterior with
+``--posterior``, else the evidence ranges; ``--point`` for the scenario's values only),
+forecasts every event in scope, scores the forecasts and three naive baselines (Brier and log
+score, CRPS) with paired bootstrap intervals, prints the score table and writes a
+self-describing results directory (events.parquet, scores.parquet, values.parquet, figures,
+metadata.json) that `sim report` turns into HTML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.commands.common import check_counts
+from sim.validation.settings import DEFAULT_SEED
+
+DEFAULT_REPLICATES = 2000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `backtest` subcommand."""
+    p = sub.add_parser(
+        "backtest",
+        help="score the model's forecasts of pre-registered events against history",
+        description="Forecast each pre-registered event of an events file from runs of its "
+        "scenario, score the forecasts and naive baselines (always 0.5, base rate, "
+        "persistence of the 2015 state) with Brier, log score and CRPS, and write a results "
+        "directory. Prints the score table whatever the scores are.",
+    )
+    p.add_argument(
+        "events", type=Path, help="events file, e.g. backtests/history_2015_2025/events.toml"
+    )
+    p.add_argument("--replicates", "-n", type=int, default=DEFAULT_REPLICATES,
+                   help=f"runs (default {DEFAULT_REPLICATES})")  # fmt: skip
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--posterior",
+        type=Path,
+        default=None,
+        help="a calibrated posterior (results directory with posterior.parquet); default: "
+        "parameters drawn from the evidence ranges",
+    )
+    which.add_argument(
+        "--point",
+        action="store_true",
+        help="the scenario's values for every run (no parameter uncertainty)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="results directory (default results/backtest-...)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing results directory")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the backtest, write the results directory and print the tables."""
+    from sim import results
+    from sim.validation import backtest, ensemble
+    from sim.validation.events import load_events
+
+    check_counts(args.replicates, None, args.seed)
+    events = load_events(args.events)
+    source = "posterior" if args.posterior else ("point" if args.point else "evidence")
+    started = results.now()
+    ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
+    bt = backtest.score(events, ens, args.seed)
+    out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
+    with results.claim(out):
+        results.check_target(out, args.force)
+        with results.staged(out) as tmp:
+            results.write_table(bt.table, tmp / "events.parquet")
+            results.write_table(bt.summary, tmp / "scores.parquet")
+            results.write_table(bt.values, tmp / "values.parquet")
+            meta = metadata(bt, started)
+            if not args.no_figures:
+                from sim.report import backtest as figures
+
+                figures.write_figures(bt.table, tmp / "figures", figures.caption_of(meta))
+            results.write_json(meta, tmp / "metadata.json")
+    print(render(bt))
+    print(f"results: {out}")
+    return 0
+
+
+def metadata(bt, started: str) -> dict:
+    """The self-description of a backtest results directory."""
+    from sim import results
+    from sim.validation import forecast
+    from sim.validation.scores import EPS
+
+    ens, events = bt.ensemble, bt.events
+    sc = ens.scenario
+    return {
+        "format": results.FORMAT,
+        "format_version": results.FORMAT_VERSION,
+        "kind": "backtest",
+        "command": sys.argv[1:] if sys.argv else None,
+        "events_name": events.name,
+        "events_file": str(events.path),
+        "events_sha256": events.sha256,
+        "calibration_end": events.calibration_end,
+        "out_of_scope": [e.id for e in events.events if not e.in_scope],
+        "scenario_name": sc.name,
+        "scenario_source": sc.source,
+        "scenario_sha256": forecast.scenario_sha256(sc),
+        "scenario": sc.raw,
+        "seed": bt.seed,
+        "replicates": ens.runs,
+        "months": ens.traj.months,
+        "parameters": ens.describe(),
+        "parameter_source": ens.source,
+        "varied": list(ens.varied),
+        "posterior": ens.posterior,
+        "posterior_sha256": ens.posterior_sha256,
+        "log_score_clip": f"probabilities clipped to [{EPS}, {1 - EPS}] for the log score",
+        "versions": results.versions(),
+        "started": started,
+        "finished": results.now(),
+    }
+
+
+def _signed(x: float) -> str:
+    return f"{0.0 if abs(x) < 5e-4 else x:+.3f}"  # no "-0.000"
+
+
+def render(bt) -> str:
+    """The score table and the events the model gets most wrong, as text."""
+    from sim.validation import backtest
+
+    ev, ens = bt.events, bt.ensemble
+    calib = sum(e.period == "calibration" for e in ev.scored)
+    lines = [
+        f"Backtest {ev.name}: {len(ev.scored)} events ({calib} calibration period to "
+        f"{ev.calibration_end}, {len(ev.scored) - calib} after), {len(ev.events) - len(ev.scored)} "
+        f"out of scope; scenario {ens.scenario.name}, {ens.runs} runs, seed {bt.seed}",
+        f"Parameters: {ens.describe()}",
+        "Scores are lower-is-better; 'model minus' < 0 means the model beats that baseline "
+        "(95% paired bootstrap over events).",
+        "",
+        f"{'period':<12}{'score':<7}{'events':>6}  {'model':>7}  "
+        + "  ".join(f"{k:>31}" for k in backtest.BASELINES),
+    ]
+    s = bt.summary
+    for (period, score), grp in s.groupby(["period", "score"], sort=False):
+        by = {r.forecaster: r for r in grp.itertuples()}
+        cells = []
+        for k in backtest.BASELINES:
+            r = by[k]
+            diff = ",".join(_signed(x) for x in (r.low95, r.high95))
+            cells.append(f"{r.mean:7.3f} ({_signed(r.model_minus)} [{diff}])")
+        n = by["model"].events
+        lines.append(
+            f"{period:<12}{score:<7}{n:>6}  {by['model'].mean:7.3f}  "
+            + "  ".join(f"{c:>31}" for c in cells)
+        )
+    lines += ["", "Events the model gets most wrong:"]
+    for r in backtest.worst(bt.table).itertuples():
+        what = f"P = {r.forecast:.3f}" if r.type == "binary" else (
+            f"mean {r.forecast:.2f} [90%: {r.q05:g}-{r.q95:g}]"
+        )  # fmt: skip
+        lines.append(f"  {r.event} ({r.period}): observed {r.observed:g}, model {what}")
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""`sim forecast QUESTIONS [--seal]` and `sim forecast verify RECORD`: sealed forecasts.
+
+``sim forecast QUESTIONS`` answers a questions file (probabilities and quantiles from runs of
+its scenario with parameter uncertainty) and prints the answers; with ``--seal`` it writes a
+forecast record (forecasts/records/<name>.json by default) and appends its SHA-256 to the
+ledger (forecasts/LEDGER.md). ``sim forecast verify RECORD`` checks the record against the
+ledger and its inputs' hashes, re-runs it and says whether it reproduces (exit 0) or not
+(exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.errors import SimInputError
+
+DEFAULT_LEDGER = Path("forecasts") / "LEDGER.md"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `forecast` subcommand."""
+    p = sub.add_parser(
+        "forecast",
+        help="answer forecast questions; seal the answers in a ledger; verify a sealed record",
+        description="`sim forecast QUESTIONS [--seal]` answers a questions file from runs of "
+        "its scenario (parameters from the evidence ranges or --posterior) and, with --seal, "
+        "writes a forecast record and appends its SHA-256 to the ledger. "
+        "`sim forecast verify RECORD` checks a sealed record and re-runs it.",
+    )
+    p.add_argument(
+        "target", nargs="+", metavar="QUESTIONS | verify RECORD", help="a questions file, or "
+        "'verify' and a record"
+    )  # fmt: skip
+    p.add_argument(
+        "--seal", action="store_true", help="write the record and append it to the ledger"
+    )
+    p.add_argument(
+        "--posterior", type=Path, default=None, help="a calibrated posterior (results directory)"
+    )
+    p.add_argument(
+        "--ledger", type=Path, default=DEFAULT_LEDGER,
+        help=f"the ledger (default {DEFAULT_LEDGER}); records go to records/ beside it",
+    )  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Answer, seal or verify."""
+    words = args.target
+    if words[0] == "verify":
+        if len(words) != 2 or args.seal or args.posterior:
+            raise SimInputError("expected `sim forecast verify RECORD`", found=" ".join(words))
+        return verify(Path(words[1]), args.ledger)
+    if len(words) != 1:
+        raise SimInputError("expected one questions file", found=" ".join(words))
+    from sim import results
+    from sim.validation import forecast
+
+    qs = forecast.load_questions(words[0])
+    if args.seal:
+        out, row = forecast.seal(qs, args.ledger, results.now(), args.posterior)
+        import json
+
+        print(render(json.loads(out.read_text(encoding="utf-8"))))
+        print(f"sealed: {out} (SHA-256 {row.sha256}) in {args.ledger}")
+    else:
+        print(render(forecast.answer(qs, args.posterior)))
+        print("not sealed (pass --seal to record it in the ledger)")
+    return 0
+
+
+def verify(record: Path, ledger: Path) -> int:
+    """Print each verification check; 0 if all pass, 1 if any fails."""
+    from sim.validation import forecast
+
+    if not record.is_file():
+        raise SimInputError("no such record", file=str(record))
+    checks = forecast.verify(record, ledger)
+    for c in checks:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
+    good = all(c.passed for c in checks)
+    print(f"{record}: {'reproduces' if good else 'does NOT verify'}")
+    return 0 if good else 1
+
+
+def render(record: dict) -> str:
+    """The answers of a record as text."""
+    lines = [
+        f"Forecast {record['name']}: scenario {record['scenario_name']} to {record['horizon']}, "
+        f"{record['replicates']} runs, seed {record['seed']}",
+        f"Parameters: {record['parameters']}",
+    ]
+    for a in record["answers"]:
+        if a["type"] == "binary":
+            value = f"P = {a['probability']:.3f}"
+        else:
+            q = a["quantiles"]
+            value = "quantiles " + ", ".join(f"{k}: {v:.3g}" for k, v in q.items())
+        lines.append(f"  {a['id']} ({a['window'][0]}..{a['window'][1]}): {value}")
+        lines.append(f"      {a['label']}")
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""The backtest: the model's forecasts of pre-registered events, scored against history and
+against naive baselines.
+
+Each event in scope gets the model's forecast from an ensemble of runs of the events file's
+scenario (`sim.validation.ensemble`): the share of runs in which a binary event happens, or
+the distribution of a numeric one over the runs. Three baselines are scored beside it:
+
+- ``always_0.5``: probability 0.5 for every binary event; for a count of months, each month
+  independently with probability 0.5 (a Binomial forecast);
+- ``base_rate``: the share of calibration-period events of the same kind that happened (the
+  reference class; all calibration-period binary events when a kind has none there), and for
+  counts the pooled monthly share of the calibration period's counts of that kind; applied out
+  of sample after the calibration period and in sample within it;
+- ``persistence``: the world frozen in its 2015 state (alignments as at the start, every actor
+  keeping its starting policy), a deterministic forecast.
+
+Scores (`sim.validation.scores`): Brier and log score for binary events, CRPS for numeric
+ones, each averaged per period (calibration, after, all) with paired bootstrap intervals on
+the model's score minus each baseline's (negative: the model does better).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.validation import scores
+from sim.validation.ensemble import Ensemble
+from sim.validation.events import Event, EventSet, check_against, persistence, values
+
+FORECASTERS = ("model", "always_0.5", "base_rate", "persistence")
+BASELINES = FORECASTERS[1:]
+SCORES = ("brier", "log", "crps")
+PERIODS = ("calibration", "after", "all")
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """A scored backtest: per-event forecasts and scores, the summary and the run values."""
+
+    events: EventSet
+    ensemble: Ensemble
+    table: pd.DataFrame  # one row per scored event
+    summary: pd.DataFrame  # one row per (period, score, forecaster)
+    values: pd.DataFrame  # one row per run: its weight and every event's value
+    seed: int
+
+
+def run_values(events: EventSet, ens: Ensemble) -> pd.DataFrame:
+    """Every scored event's value in every run (bool or float), with the runs' weights."""
+    cols: dict[str, np.ndarray] = {"run": np.arange(ens.runs), "weight": ens.weights}
+    for e in events.scored:
+        check_against(e.observable, ens.params, ens.traj.months, str(events.path))
+        cols[e.id] = values(e.observable, ens.traj, ens.params)
+    return pd.DataFrame(cols)
+
+
+def base_rates(events: tuple[Event, ...]) -> dict[str, float]:
+    """The base-rate forecast of each event: a probability (binary) or a monthly share (count).
+
+    The reference class is the calibration-period events of the same kind and type.
+    """
+    calib = [e for e in events if e.period == "calibration"]
+    out: dict[str, float] = {}
+    binary_all = [e.observed for e in calib if e.observable.binary]
+    for e in events:
+        same = [
+            c
+            for c in calib
+            if c.observable.kind == e.observable.kind and c.observable.binary == e.observable.binary
+        ]
+        if e.observable.binary:
+            pool = [c.observed for c in same] or binary_all
+            out[e.id] = float(np.mean(pool)) if pool else 0.5
+        else:
+            months = sum(c.observable.months for c in same)
+            out[e.id] = sum(c.observed for c in same) / months if months else 0.5
+    return out
+
+
+def _scores_of(e: Event, runs: pd.Series, weights: np.ndarray, rate: float, still: float):
+    """(forecast columns, {score: {forecaster: value}}) of one event."""
+    y = e.observed
+    if e.observable.binary:
+        p = float(np.sum(weights * runs.to_numpy(float)))
+        probs = {"model": p, "always_0.5": 0.5, "base_rate": rate, "persistence": still}
+        out = {
+            "brier": {k: float(scores.brier([y], [v])[0]) for k, v in probs.items()},
+            "log": {k: float(scores.log_score([y], [v])[0]) for k, v in probs.items()},
+        }
+        return {"forecast": p}, out
+    x = runs.to_numpy(float)
+    n = e.observable.months
+    q = _weighted_quantiles(x, weights, (0.05, 0.5, 0.95))
+    crps = {
+        "model": scores.crps_ensemble(y, x, weights),
+        "always_0.5": scores.crps_binomial(y, n, 0.5),
+        "base_rate": scores.crps_binomial(y, n, min(max(rate, 0.0), 1.0)),
+        "persistence": scores.crps_point(y, still),
+    }
+    forecast = {"forecast": float(np.sum(weights * x)), "q05": q[0], "q50": q[1], "q95": q[2]}
+    return forecast, {"crps": crps}
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order])
+    cum /= cum[-1]
+    return [float(x[order][min(np.searchsorted(cum, q), len(x) - 1)]) for q in qs]
+
+
+def score(events: EventSet, ens: Ensemble, seed: int) -> Backtest:
+    """Forecast and score every event in scope; summarise by period with bootstrap intervals."""
+    runs = run_values(events, ens)
+    rates = base_rates(events.scored)
+    rows = []
+    for e in events.scored:
+        still = persistence(e.observable, ens.params, ens.traj.months)
+        forecast, by_score = _scores_of(e, runs[e.id], ens.weights, rates[e.id], still)
+        row = {
+            "event": e.id,
+            "label": e.label,
+            "period": e.period,
+            "type": "binary" if e.observable.binary else "count",
+            "window": f"{e.window[0]}..{e.window[1]}",
+            "months": e.observable.months,
+            "observed": e.observed,
+            **forecast,
+            "base_rate": rates[e.id],
+            "persistence": still,
+        }
+        for name, per in by_score.items():
+            row.update({f"{name}_{k}": v for k, v in per.items()})
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for name in SCORES:
+        for k in FORECASTERS:
+            if f"{name}_{k}" not in table:
+                table[f"{name}_{k}"] = np.nan
+    return Backtest(events, ens, table, summarise(table, seed), runs, seed)
+
+
+def summarise(table: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Mean score per (period, score, forecaster), and each baseline's difference from the
+    model (model minus baseline; negative: the model does better) with a paired bootstrap 95%
+    interval over events.
+    """
+    rows = []
+    for period in PERIODS:
+        part = table if period == "all" else table[table.period == period]
+        for name in SCORES:
+            cols = {k: part[f"{name}_{k}"] for k in FORECASTERS}
+            have = cols["model"].notna()
+            n = int(have.sum())
+            if n == 0:
+                continue
+            for k in FORECASTERS:
+                mean = float(cols[k][have].mean())
+                diff = lo = hi = float("nan")
+                if k != "model":
+                    d = (cols["model"] - cols[k])[have].to_numpy(float)
+                    diff, lo, hi = scores.paired_bootstrap(d, seed)
+                rows.append(
+                    {
+                        "period": period,
+                        "score": name,
+                        "events": n,
+                        "forecaster": k,
+                        "mean": mean,
+                        "model_minus": diff,
+                        "low95": lo,
+                        "high95": hi,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def worst(table: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """The events the model gets most wrong: binary by Brier score, counts by CRPS relative to
+    the window's length, worst first.
+    """
+    badness = table.brier_model.where(table.type == "binary", table.crps_model / table.months)
+    return table.assign(badness=badness).sort_values("badness", ascending=False).head(k)

@@ -1,0 +1,340 @@
+"""Sealed forecasts: questions about the future answered by the model, recorded so that they
+can be checked once the answer is known.
+
+A questions file (``forecasts/questions/<name>.toml``) names a scenario, a horizon, a seed,
+a number of runs and its questions, each an observable in the model's terms
+(`sim.validation.events`) with a ``resolution`` rule saying how the world will settle it.
+`answer` runs the ensemble and gives each binary question a probability and each numeric one
+its 5%, 25%, 50%, 75% and 95% quantiles. `seal` writes the answers with everything needed to
+reproduce them (questions, scenario, evidence and posterior hashes, package version, git
+commit, seed) to a JSON record and appends the record's SHA-256 to the ledger
+(`sim.validation.ledger`); `verify` checks a record against the ledger and re-runs it.
+
+Questions of kind ``unga_distance`` (UN General Assembly ideal-point distances) need a
+calibrated posterior with a measurement model from alignment to ideal points; without one
+they are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.errors import SimInputError
+from sim.scenario import Scenario, calendar, load, read_toml
+from sim.scenario.evidence import scenario_evidence
+from sim.validation import ensemble as ensemble_mod
+from sim.validation import ledger as ledger_mod
+from sim.validation.events import (
+    QUESTION_KEYS,
+    Observable,
+    check_against,
+    file_sha256,
+    observable,
+    values,
+)
+
+FORMAT = "sim-forecast-record"
+FORMAT_VERSION = 1
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+MEASURED = ("unga_distance",)  # kinds that need a measurement model
+META_KEYS = ("name", "scenario", "horizon", "replicates", "seed", "description")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question: an observable with the rule that will resolve it in the world."""
+
+    id: str
+    resolution: str
+    note: str
+    observable: Observable | None  # None for a measured kind (needs a measurement model)
+    kind: str
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """A questions file: scenario, horizon, seed, runs and questions."""
+
+    name: str
+    path: Path
+    scenario: Path
+    horizon: str
+    replicates: int
+    seed: int
+    description: str
+    questions: tuple[Question, ...]
+
+
+def load_questions(path: str | Path) -> QuestionSet:
+    """Read and validate a questions file."""
+    path = Path(path)
+    src = str(path)
+    doc = read_toml(path)
+
+    def fail(field: str, message: str, found: Any = None, allowed: str | None = None):
+        raise SimInputError(message, file=src, field=field, found=found, allowed=allowed)
+
+    for key in doc:
+        if key not in ("forecast", "questions"):
+            fail(key, "unknown key", allowed="forecast, questions")
+    meta = doc.get("forecast")
+    if not isinstance(meta, Mapping):
+        fail("forecast", "missing table", allowed="[forecast] with name, scenario, horizon")
+    for key in meta:
+        if key not in META_KEYS:
+            fail(f"forecast.{key}", "unknown key", allowed=", ".join(META_KEYS))
+    for key in ("name", "scenario", "horizon"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            fail(f"forecast.{key}", "expected a non-empty text", found=meta.get(key))
+    try:
+        calendar.parse(meta["horizon"])
+    except ValueError:
+        fail("forecast.horizon", "not a month", found=meta["horizon"], allowed=calendar.FORMAT)
+    numbers = {}
+    for key, low in (("replicates", 1), ("seed", 0)):
+        v = meta.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            fail(f"forecast.{key}", f"expected a whole number >= {low}", found=v)
+        numbers[key] = v
+    table = doc.get("questions")
+    if not isinstance(table, Mapping) or not table:
+        fail("questions", "no questions", allowed="[questions.<id>] tables")
+    questions = []
+    for qid, q in table.items():
+        field = f"questions.{qid}"
+        if not isinstance(q, Mapping):
+            fail(field, "expected a table", found=q)
+        resolution = q.get("resolution")
+        if not isinstance(resolution, str) or not resolution.strip():
+            fail(f"{field}.resolution", "every question needs a resolution rule", found=resolution)
+        kind = q.get("kind")
+        if kind in MEASURED:
+            for key in q:
+                if key not in (*QUESTION_KEYS, "pair", "year"):
+                    fail(f"{field}.{key}", "unknown key")
+            obs = None
+        else:
+            obs = observable(qid, q, src, field, QUESTION_KEYS)
+        questions.append(
+            Question(qid, resolution.strip(), str(q.get("note", "")).strip(), obs, str(kind))
+        )
+    return QuestionSet(
+        name=meta["name"].strip(),
+        path=path,
+        scenario=(path.parent / meta["scenario"]).resolve(),
+        horizon=meta["horizon"],
+        description=str(meta.get("description", "")).strip(),
+        questions=tuple(questions),
+        **numbers,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Hashes and provenance
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def scenario_sha256(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario (its base files included, through ``extends``)."""
+    return hashlib.sha256(_canonical(scenario.raw)).hexdigest()
+
+
+def evidence_sha256(scenario_path: str | Path) -> str:
+    """SHA-256 of the evidence entries the parameter draws use (names, values, ranges)."""
+    rows = [(e.name, e.value, e.low, e.high) for e in scenario_evidence(scenario_path)]
+    return hashlib.sha256(_canonical(rows)).hexdigest()
+
+
+def git_state(where: Path | None = None) -> dict[str, Any]:
+    """The git commit of the checkout holding this package, and whether tracked files differ
+    from it ("unknown" outside a git checkout).
+    """
+    where = where or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
+# --------------------------------------------------------------------------------------------
+# Answering
+
+
+def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, Any]:
+    """Run the ensemble and answer every question: the body of a forecast record."""
+    measured = [q.id for q in qs.questions if q.observable is None]
+    if measured:
+        raise SimInputError(
+            "needs a calibrated posterior with a measurement model from alignment to UN "
+            "General Assembly ideal points, which this version does not have",
+            file=str(qs.path),
+            field=f"questions.{measured[0]}",
+        )
+    sc = load(qs.scenario)
+    months = calendar.month_of(qs.horizon, sc.start)
+    if months < 1:
+        raise SimInputError(
+            "before the scenario's start", file=str(qs.path), field="forecast.horizon"
+        )
+    source = "posterior" if posterior is not None else "evidence"
+    ens = ensemble_mod.build(qs.scenario, qs.replicates, qs.seed, months, source, posterior)
+    answers = []
+    for q in qs.questions:
+        check_against(q.observable, ens.params, months, str(qs.path))
+        v = values(q.observable, ens.traj, ens.params)
+        item = {
+            "id": q.id,
+            "label": q.observable.label,
+            "kind": q.kind,
+            "window": list(q.observable.window),
+            "definition": q.observable.definition,
+            "resolution": q.resolution,
+            "note": q.note,
+        }
+        if q.observable.binary:
+            item["type"] = "binary"
+            item["probability"] = float(np.sum(ens.weights * v))
+        else:
+            item["type"] = "numeric"
+            item["mean"] = float(np.sum(ens.weights * v))
+            item["quantiles"] = {f"{p:g}": float(np.quantile(v, p)) for p in QUANTILES}
+        answers.append(item)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": qs.name,
+        "description": qs.description,
+        "questions_file": Path(os.path.relpath(qs.path)).as_posix(),
+        "questions_sha256": file_sha256(qs.path),
+        "scenario_file": Path(os.path.relpath(qs.scenario)).as_posix(),
+        "scenario_name": sc.name,
+        "scenario_sha256": scenario_sha256(sc),
+        "evidence_sha256": evidence_sha256(qs.scenario),
+        "posterior": ens.posterior,
+        "posterior_sha256": ens.posterior_sha256,
+        "parameters": ens.describe(),
+        "horizon": qs.horizon,
+        "months": months,
+        "replicates": qs.replicates,
+        "seed": qs.seed,
+        "answers": answers,
+    }
+
+
+def seal(
+    qs: QuestionSet,
+    ledger: str | Path,
+    sealed_at: str,
+    posterior: str | Path | None = None,
+) -> tuple[Path, ledger_mod.Row]:
+    """Answer the questions, write the record beside the ledger and append it to the ledger.
+
+    The record goes to ``<ledger folder>/records/<name>.json``; an existing record is never
+    replaced (a sealed record is immutable: seal again under another name).
+    """
+    ledger = Path(ledger)
+    out = ledger.parent / "records" / f"{qs.name}.json"
+    if out.exists():
+        raise SimInputError(
+            "a record of this name is already sealed; sealed records are never replaced",
+            file=str(out),
+            allowed="another [forecast] name",
+        )
+    record = answer(qs, posterior)
+    record.update(
+        {
+            # Paths relative to the record, so a checkout anywhere can verify it.
+            "questions_file": _relative(qs.path, out.parent),
+            "scenario_file": _relative(qs.scenario, out.parent),
+            "sealed_at": sealed_at,
+            "sim_version": __version__,
+            "git": git_state(),
+            "versions": _versions(),
+        }
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    return out, ledger_mod.append(ledger, out, sealed_at)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+
+
+def _versions() -> dict[str, str]:
+    from sim.results import versions
+
+    return versions()
+
+
+# --------------------------------------------------------------------------------------------
+# Verifying
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification step: its name, whether it passed and what was found."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+def verify(record_path: str | Path, ledger: str | Path) -> list[Check]:
+    """Check a sealed record: its bytes against the ledger, its inputs against their hashes,
+    and its answers against a re-run with the recorded seed and runs.
+    """
+    record_path = Path(record_path)
+    ok, why = ledger_mod.check(ledger, record_path)
+    checks = [Check("ledger", ok, why)]
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SimInputError(
+            f"not a readable forecast record: {exc}", file=str(record_path)
+        ) from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise SimInputError("not a forecast record", file=str(record_path), allowed=FORMAT)
+    questions = Path(os.path.normpath(record_path.parent / record["questions_file"]))
+    if not questions.exists():
+        checks.append(Check("questions", False, f"{questions} is missing"))
+        return checks
+    same = file_sha256(questions) == record["questions_sha256"]
+    checks.append(Check("questions", same, f"{questions} {'unchanged' if same else 'changed'}"))
+    qs = load_questions(questions)
+    again = answer(qs, record.get("posterior"))
+    for key in ("scenario_sha256", "evidence_sha256", "posterior_sha256"):
+        same = again[key] == record[key]
+        checks.append(Check(key.removesuffix("_sha256"), same, "unchanged" if same else "changed"))
+    differ = [a["id"] for a, b in zip(again["answers"], record["answers"], strict=False) if a != b]
+    if len(again["answers"]) != len(record["answers"]):
+        differ.append("(number of questions)")
+    note = f"re-run with seed {qs.seed}, {qs.replicates} runs"
+    if differ:
+        checks.append(Check("reproduces", False, f"{note}: answers differ for {', '.join(differ)}"))
+    else:
+        checks.append(Check("reproduces", True, f"{note}: every answer identical"))
+    return checks

@@ -1,0 +1,87 @@
+"""The forecast ledger: an append-only Markdown table of sealed records and their SHA-256.
+
+A sealed forecast record (`sim.validation.forecast`) is a JSON file; sealing appends one row
+``| sealed (UTC) | record | sha256 |`` to ``forecasts/LEDGER.md``. Committed to git, the
+ledger proves a record existed, unchanged, before the answer was known: a record altered
+after sealing no longer matches its row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.validation.events import file_sha256
+
+HEADER = """# Forecast ledger
+
+Sealed forecast records, one row each: when it was sealed (UTC), the record file (relative to
+this ledger) and the SHA-256 of its bytes. Rows are only ever appended. `sim forecast verify
+RECORD` checks a record against its row and re-runs it.
+
+| sealed (UTC) | record | sha256 |
+|---|---|---|
+"""
+_ROW = re.compile(
+    r"^\|\s*(?P<when>[^|]+?)\s*\|\s*(?P<record>[^|]+?)\s*\|\s*(?P<sha>[0-9a-f]{64})\s*\|\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One sealed record in the ledger."""
+
+    sealed: str
+    record: str  # path relative to the ledger's folder
+    sha256: str
+
+
+def relative(record: str | Path, ledger: str | Path) -> str:
+    """The record's path relative to the ledger's folder, with forward slashes."""
+    rel = os.path.relpath(Path(record).resolve(), Path(ledger).resolve().parent)
+    return Path(rel).as_posix()
+
+
+def rows(ledger: str | Path) -> list[Row]:
+    """Every row of a ledger (none if it does not exist)."""
+    path = Path(ledger)
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = _ROW.match(line)
+        if m:
+            out.append(Row(m["when"], m["record"], m["sha"]))
+    return out
+
+
+def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
+    """Append the record's row to the ledger (created with its header if missing)."""
+    path = Path(ledger)
+    row = Row(sealed, relative(record, path), file_sha256(record))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    if not text.endswith("\n"):
+        text += "\n"
+    text += f"| {row.sealed} | {row.record} | {row.sha256} |\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return row
+
+
+def check(ledger: str | Path, record: str | Path) -> tuple[bool, str]:
+    """Whether the record's current bytes match a row of the ledger, and why not if not."""
+    name = relative(record, ledger)
+    digest = file_sha256(record)
+    mine = [r for r in rows(ledger) if r.record == name]
+    if not mine:
+        return False, f"{name} is not in the ledger {ledger}"
+    if any(r.sha256 == digest for r in mine):
+        return True, f"SHA-256 {digest[:16]}... matches the ledger row of {mine[0].sealed}"
+    return False, (
+        f"{name} was altered after sealing: its SHA-256 is {digest[:16]}..., the ledger "
+        f"holds {mine[-1].sha256[:16]}..."
+    )
