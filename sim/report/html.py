@@ -276,7 +276,7 @@ def render(
     title = title or ("Scenario report: " if results else "Backtest report: ") + " vs ".join(names)
     body = [f"<h1>{html.escape(title)}</h1>"]
     if results:
-        body += _runs_html(results, kinds)
+        body += _runs_html(results, kinds, progress)
     body += [backtest.section_html(Path(p), meta) for p, meta in backtests]
     return (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -285,7 +285,11 @@ def render(
     )
 
 
-def _runs_html(results: list[Results], kinds: list[str] | None) -> list[str]:
+def _runs_html(
+    results: list[Results],
+    kinds: list[str] | None,
+    progress: Callable[[str, int, int], object] | None = None,
+) -> list[str]:
     """The sections of run and sweep results: what was run, headlines and figures."""
     body = [
         "<h2>What was run</h2>",
