@@ -171,7 +171,7 @@ def test_an_unwritable_out_is_one_line(tmp_path, capsys):
     (tmp_path / "afile").write_text("x")
     for out in (tmp_path / "afile" / "r", "/proc/sim-results"):
         code, err = run_cmd(["run", str(BASELINE), "-n", "2", "--out", str(out)], capsys)
-        assert code == 2 and "cannot write here" in one_line_error(err, "run")
+        assert code == 2 and "cannot write" in one_line_error(err, "run")
 
 
 # --------------------------------------------------------------------------------------------
