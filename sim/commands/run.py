@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_posterior_argument,
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    load_posterior,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -39,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="results directory (default results/<scenario>-seed<S>)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
+    add_posterior_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
     p.add_argument(
         "--list-parameters",
@@ -77,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         for name, value in sc.parameters().items():
             print(f"{name} = {value}")
         return 0
+    post = load_posterior(args.posterior, sc.name)
     out = args.out or Path("results") / f"{sc.name}-seed{args.seed}"
     tmp = results.prepare(out, args.force)
     started = results.now()
@@ -88,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             months=args.months,
             progress=bar.update if bar else None,
+            posterior=post,
         )
     finally:
         if bar:
@@ -109,13 +118,14 @@ def run(args: argparse.Namespace) -> int:
         started=started,
         finished=results.now(),
     )
+    meta["posterior"] = {"path": post.path, "note": post.note} if post else None
     results.write_json(meta, tmp / "metadata.json")
     results.commit(tmp, out)
     print(
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
     )
-    print(format_summary(res.summary()))
+    print(format_summary(res.summary(), res.interval_note))
     print(f"results: {out}")
     return 0
 
@@ -142,8 +152,10 @@ def _figures(res, folder: Path, figures) -> None:
         figures.save(ax, folder / f"{spec.id}_month", caption)
 
 
-def format_summary(table) -> str:
-    """The headline table as aligned text: value [95% interval] and what it means."""
+def format_summary(table, note: str = "") -> str:
+    """The headline table as aligned text: value [95% interval] and what it means; ``note``
+    says what the intervals cover besides sampling (e.g. a posterior's parameters).
+    """
     import math
 
     lines = []
@@ -157,7 +169,10 @@ def format_summary(table) -> str:
         if row.low95 is not None and not (isinstance(row.low95, float) and math.isnan(row.low95)):
             text += f" [{row.low95:.3f}, {row.high95:.3f}]"
         lines.append(f"{row.statistic:<{width}}  {text:<22}  {row.note}")
-    lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
+    if note:
+        lines.append(f"Intervals: 95% Wilson over runs; {note}.")
+    else:
+        lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
     return "\n".join(lines)
 
 

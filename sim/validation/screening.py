@@ -37,7 +37,7 @@ def screen(
     problem: Problem,
     candidates: tuple[str, ...],
     ranges: dict[str, tuple[float, float]],
-    trajectories: int = 8,
+    trajectories: int = 12,
     replicates: int = 8,
     seed: int = 0,
     batch: int = 4000,
