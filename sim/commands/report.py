@@ -19,6 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=Path("report.html"), help="HTML file (default report.html)"
     )
     p.add_argument("--title", default=None, help="report title (default: the scenario names)")
+    p.add_argument(
+        "--posterior",
+        metavar="DIR",
+        default=None,
+        help="calibration directory the runs drew from: add its fit and posterior figures",
+    )
     p.set_defaults(func=report)
 
 
@@ -26,6 +32,6 @@ def report(args: argparse.Namespace) -> int:
     """Write the report and print where it is."""
     from sim import report as report_module
 
-    out = report_module.write(args.results, args.out, args.title)
+    out = report_module.write(args.results, args.out, args.title, args.posterior)
     print(f"report: {out}")
     return 0

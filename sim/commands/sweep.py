@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.commands.common import add_posterior_argument, load_posterior
 from sim.errors import SimInputError
 
 
@@ -51,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="record failing runs in failures.json and continue with the other chunks",
     )
+    add_posterior_argument(p)
     p.set_defaults(func=run)
 
 
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk_size is not None and args.chunk_size < 1:
         raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)
     exp = experiment.load_experiment(args.experiment)
+    post = load_posterior(args.posterior, exp.scenario.name)
     out = args.out or Path("results") / exp.name
     bars = []
 
@@ -85,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             keep_going=args.keep_going,
             command=sys.argv[1:] if sys.argv else None,
             progress=progress,
+            posterior=post,
         )
     except sweep.RunFailure as exc:
         print(f"sim sweep: error: {exc}", file=sys.stderr)
@@ -99,5 +103,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary.failures:
         print(f"{len(summary.failures)} chunk(s) failed; see {out / 'failures.json'}")
+    if post:
+        print(f"Each replicate's parameters drawn from the posterior: {post.note}")
     print(f"results: {out}")
     return 1 if summary.failures else 0

@@ -12,7 +12,13 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_posterior_argument,
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    load_posterior,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
@@ -45,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also rerun every check with each named parameter (dotted name) at the low and "
         "the high end of its evidence range, one at a time, and print a robustness table",
     )
+    add_posterior_argument(p)
     p.set_defaults(func=run)
 
 
@@ -55,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
     check_counts(args.replicates, args.months, args.seed)
     sc = load(args.scenario)
     ranges = _ranges(args.scenario, args.range_ends) if args.range_ends else None
-    results = validation.validate(sc, args.replicates, args.seed, args.months)
+    post = load_posterior(args.posterior, sc.name)
+    results = validation.validate(sc, args.replicates, args.seed, args.months, post)
     print(render(sc.title, results))
+    if post:
+        print(f"Intervals: {post.note}.")
     if ranges:
         table = validation.at_range_ends(sc, ranges, args.replicates, args.seed, args.months)
         print()

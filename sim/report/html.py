@@ -257,7 +257,43 @@ SECTIONS = {
 }
 
 
-def render(results: list[Results], title: str | None = None, kinds: list[str] | None = None) -> str:
+def _covers(results: list[Results]) -> str:
+    """What the intervals cover beyond sampling: the posteriors the runs drew from, if any."""
+    notes = sorted({(r.meta.get("posterior") or {}).get("note") for r in results} - {None})
+    return "; ".join(notes) if notes else "not for model uncertainty"
+
+
+def calibration_html(path: str | Path) -> str:
+    """A section on a calibration: what it covers, its fit and its posterior figures."""
+    from sim.validation.posterior import NOTE, read_metadata
+
+    meta = read_metadata(path)
+    cover = meta.get("predictive_coverage") or {}
+    body = [
+        "<h2>Calibration</h2>",
+        f"<p>{html.escape(NOTE.format(path=path))}: scenario {html.escape(meta['scenario_name'])}"
+        f", UN General Assembly data up to {meta['until']}, parameters "
+        f"{html.escape(', '.join(meta['parameters_calibrated']))}. Posterior predictive "
+        f"coverage of the observed points: {cover.get('50%', float('nan')):.0%} inside the 50% "
+        f"bands, {cover.get('90%', float('nan')):.0%} inside the 90% bands.</p>",
+    ]
+    for name in ("predictive", "marginals"):
+        png = Path(path) / "figures" / f"{name}.png"
+        if png.is_file():
+            data = base64.b64encode(png.read_bytes()).decode("ascii")
+            body.append(
+                f"<figure id='calibration-{name}'><img alt='{name}' "
+                f"src='data:image/png;base64,{data}'></figure>"
+            )
+    return "\n".join(body)
+
+
+def render(
+    results: list[Results],
+    title: str | None = None,
+    kinds: list[str] | None = None,
+    posterior: str | Path | None = None,
+) -> str:
     """Render the report as one self-contained HTML page."""
     labels = analysis.labels_for(results)
     title = title or "Scenario report: " + " vs ".join(labels)
@@ -267,10 +303,12 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
         _meta_html(results),
         "<h2>Headline probabilities</h2>",
         "<p>Share of runs in which the event happens within the horizon, with a Wilson "
-        "95% interval for the simulation's sampling error (not for model uncertainty). "
+        f"95% interval for the simulation's sampling error ({html.escape(_covers(results))}). "
         "For a sweep the share is pooled over all design points.</p>",
         _headline_html(headline_table(results)),
     ]
+    if posterior is not None:
+        body.append(calibration_html(posterior))
     current = None
     for panel in panels(results, kinds):
         if panel.kind != current:
@@ -289,12 +327,19 @@ def render(results: list[Results], title: str | None = None, kinds: list[str] | 
     )
 
 
-def write(paths: list[str | Path], out: str | Path, title: str | None = None) -> Path:
-    """Load results directories and write the HTML report to ``out``."""
+def write(
+    paths: list[str | Path],
+    out: str | Path,
+    title: str | None = None,
+    posterior: str | Path | None = None,
+) -> Path:
+    """Load results directories and write the HTML report to ``out`` (with a section on the
+    calibration directory ``posterior`` when given).
+    """
     results = [analysis.load(p) for p in paths]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render(results, title), encoding="utf-8")
+    tmp.write_text(render(results, title, posterior=posterior), encoding="utf-8")
     tmp.replace(out)
     return out
