@@ -97,7 +97,12 @@ def run(args: argparse.Namespace) -> int:
     from sim.validation import problem as problem_mod
 
     _check(args)
-    import pyabc  # noqa: F401 - configures its loggers on import; quieten them after
+    try:
+        import pyabc  # noqa: F401 - configures its loggers on import; quieten them after
+    except ImportError:
+        raise SimInputError(
+            "sim calibrate needs pyabc and SALib", allowed="pip install 'sim[calibrate]'"
+        ) from None
 
     logging.getLogger("ABC").setLevel(logging.WARNING)  # per-generation chatter
     started = results.now()
