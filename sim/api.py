@@ -43,6 +43,7 @@ class Result:
     months: int
     runs: pd.DataFrame
     series: pd.DataFrame | None
+    interval_note: str = ""  # what intervals cover beyond sampling, e.g. a posterior's note
 
     def summary(self) -> pd.DataFrame:
         """Headline numbers: probabilities (with 95% intervals) and medians over the runs."""
@@ -58,21 +59,29 @@ def simulate(
     keep_series: bool = True,
     point: int = 0,
     progress: Callable[[int], None] | None = None,
+    posterior: Any | None = None,
 ) -> Result:
-    """Run ``replicates`` seeded replicates of a scenario with the array engine."""
+    """Run ``replicates`` seeded replicates of a scenario with the array engine.
+
+    With a ``posterior`` (`sim.validation.posterior.Posterior`: anything with
+    ``draw(replicates, seed) -> {name: values}`` and a ``note``), each replicate runs with its
+    own parameter set drawn from it, so the spread of outcomes includes parameter uncertainty.
+    """
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates}")
     sc = as_scenario(scenario, overrides)
     params = compile_params(sc)
     months = sc.months if months is None else int(months)
+    draws = posterior.draw(replicates, seed) if posterior is not None else {}
     runs, series = [], []
     for start in range(0, replicates, CHUNK):
         reps = np.arange(start, min(start + CHUNK, replicates))
         keys = rng.run_keys(seed, np.full(len(reps), point), reps)
-        traj = engine.simulate(params, keys, months)
-        runs.append(outcomes.run_table(traj, params, reps))
+        rows = params.assign({n: v[reps] for n, v in draws.items()}) if draws else params
+        traj = engine.simulate(rows, keys, months)
+        runs.append(outcomes.run_table(traj, rows, reps))
         if keep_series:
-            series.append(outcomes.series_table(traj, params, reps))
+            series.append(outcomes.series_table(traj, rows, reps))
         if progress:
             progress(len(reps))
     return Result(
@@ -82,6 +91,7 @@ def simulate(
         months=months,
         runs=pd.concat(runs, ignore_index=True),
         series=pd.concat(series, ignore_index=True) if keep_series else None,
+        interval_note=posterior.note if posterior is not None else "",
     )
 
 

@@ -24,6 +24,7 @@ COMMANDS = (
     "validate",
     "backtest",
     "forecast",
+    "calibrate",
     "sweep",
     "plot",
     "report",

@@ -164,3 +164,27 @@ def progress_stages(unit: str) -> Iterator[Callable[[str, int, int], None] | Non
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def add_posterior_argument(p: argparse.ArgumentParser) -> None:
+    """``--posterior DIR``: draw each replicate's parameters from a calibration's posterior."""
+    p.add_argument(
+        "--posterior",
+        metavar="DIR",
+        default=None,
+        help="calibration directory (sim calibrate): each replicate draws its calibrated "
+        "parameters from the posterior, so intervals include parameter uncertainty",
+    )
+
+
+def load_posterior(path: str | None, scenario_name: str):
+    """The posterior of a calibration directory (None without one), checked against the
+    scenario: it must have been calibrated on the same scenario.
+    """
+    if path is None:
+        return None
+    from sim.validation import posterior
+
+    post = posterior.load(path)
+    posterior.check_scenario(post, scenario_name)
+    return post

@@ -22,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--title", default=None, help="report title (default: the scenario names)")
     p.add_argument("--force", action="store_true", help="replace an existing report file")
+    p.add_argument(
+        "--posterior",
+        metavar="DIR",
+        default=None,
+        help="calibration directory the runs drew from: add its fit and posterior figures",
+    )
     p.set_defaults(func=report)
 
 
@@ -32,7 +38,12 @@ def report(args: argparse.Namespace) -> int:
     check_writable(args.out, "--out", folder=False)
     with progress_stages("step") as progress:  # loading results, then drawing figures
         out = report_module.write(
-            args.results, args.out, args.title, force=args.force, progress=progress
+            args.results,
+            args.out,
+            args.title,
+            args.posterior,
+            force=args.force,
+            progress=progress,
         )
     print(f"report: {out}")
     return 0

@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 from sim.commands.common import (
+    add_posterior_argument,
     add_scenario_argument,
     add_size_arguments,
     check_counts,
     check_run_size,
     check_writable,
+    load_posterior,
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="results directory (default results/<scenario>-seed<S>)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
+    add_posterior_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
     p.add_argument(
         "--list-parameters",
@@ -81,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         for name, value in sc.parameters().items():
             print(f"{name} = {value}")
         return 0
+    post = load_posterior(args.posterior, sc.name)
     out = args.out or results.default_dir(sc.name, f"-seed{args.seed}")
     check_run_size(args.replicates, args.months or sc.months)
     check_writable(out, "--out", folder=True)
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         results.check_target(out, args.force)
         with results.staged(out) as tmp:
             try:
-                res = _write(args, sc, overrides, tmp)
+                res = _write(args, sc, overrides, tmp, post)
             except KeyboardInterrupt:
                 # `staged` removes the temporary folder; an existing `out` stays as it was.
                 raise KeyboardInterrupt(f"nothing was written to {out}") from None
@@ -96,12 +100,12 @@ def run(args: argparse.Namespace) -> int:
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
     )
-    print(format_summary(res.summary()))
+    print(format_summary(res.summary(), res.interval_note))
     print(f"results: {out}")
     return 0
 
 
-def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path):
+def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, post=None):
     """Simulate and write the results directory's files into ``tmp``; return the results."""
     from sim import api, results
     from sim.model import outcomes
@@ -116,6 +120,7 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path):
             seed=args.seed,
             months=args.months,
             progress=bar.update if bar else None,
+            posterior=post,
         )
     finally:
         if bar:
@@ -138,6 +143,7 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path):
         started=started,
         finished=results.now(),
     )
+    meta["posterior"] = {"path": post.path, "note": post.note} if post else None
     results.write_json(meta, tmp / "metadata.json")
     return res
 
@@ -164,8 +170,10 @@ def _figures(res, folder: Path, figures) -> None:
         figures.save(ax, folder / f"{spec.id}_month", caption)
 
 
-def format_summary(table) -> str:
-    """The headline table as aligned text: value [95% interval] and what it means."""
+def format_summary(table, note: str = "") -> str:
+    """The headline table as aligned text: value [95% interval] and what it means; ``note``
+    says what the intervals cover besides sampling (e.g. a posterior's parameters).
+    """
     import math
 
     lines = []
@@ -179,7 +187,10 @@ def format_summary(table) -> str:
         if row.low95 is not None and not (isinstance(row.low95, float) and math.isnan(row.low95)):
             text += f" [{row.low95:.3f}, {row.high95:.3f}]"
         lines.append(f"{row.statistic:<{width}}  {text:<22}  {row.note}")
-    lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
+    if note:
+        lines.append(f"Intervals: 95% Wilson over runs; {note}.")
+    else:
+        lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sim.commands.common import check_writable
+from sim.commands.common import add_posterior_argument, check_writable, load_posterior
 from sim.errors import SimInputError
 
 
@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="record failing runs in failures.json and continue with the other chunks",
     )
+    add_posterior_argument(p)
     p.set_defaults(func=run)
 
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         # the one line below says what happened and what is kept
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     exp = experiment.load_experiment(args.experiment)
+    post = load_posterior(args.posterior, exp.scenario.name)
     out = args.out or results.default_dir(exp.name)
     check_writable(out, "--out", folder=True)
     bars = []
@@ -94,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             keep_going=args.keep_going,
             command=sys.argv[1:] if sys.argv else None,
             progress=progress,
+            posterior=post,
         )
     except sweep.RunFailure as exc:
         print(f"sim sweep: error: {exc}", file=sys.stderr)
@@ -122,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if summary.failures:
         print(f"{len(summary.failures)} chunk(s) failed; see {out / 'failures.json'}")
+    if post:
+        print(f"Each replicate's parameters drawn from the posterior: {post.note}")
     print(f"results: {out}")
     return 1 if summary.failures else 0
 

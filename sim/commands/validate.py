@@ -13,10 +13,12 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from sim.commands.common import (
+    add_posterior_argument,
     add_scenario_argument,
     add_size_arguments,
     check_counts,
     check_run_size,
+    load_posterior,
     progress_bar,
 )
 from sim.errors import SimInputError
@@ -66,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help="replicates per setting of --joint (default 500)",
     )
+    add_posterior_argument(p)
     p.set_defaults(func=run)
 
 
@@ -81,10 +84,11 @@ def run(args: argparse.Namespace) -> int:
         check_counts(args.joint_replicates, args.months, args.seed)
         if args.joint < 1:
             raise SimInputError("must be at least 1", field="--joint", found=args.joint)
+    post = load_posterior(args.posterior, sc.name)
     steps = 1 + 2 * len(ranges or {})  # the checks as given, then each parameter end
     with progress_bar(steps, "validating", "pass") as bar:
         update = bar.update if bar else None
-        results = validation.validate(sc, args.replicates, args.seed, args.months)
+        results = validation.validate(sc, args.replicates, args.seed, args.months, posterior=post)
         if update:
             update(1)
         table = None
@@ -99,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     print(render(sc.title, results))
+    if post:
+        print(f"Intervals: {post.note}.")
     if table is not None:
         print()
         print(render_range_ends(table, results))

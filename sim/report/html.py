@@ -258,25 +258,58 @@ SECTIONS = {
 }
 
 
+def _covers(results: list[Results]) -> str:
+    """What the intervals cover beyond sampling: the posteriors the runs drew from, if any."""
+    notes = sorted({(r.meta.get("posterior") or {}).get("note") for r in results} - {None})
+    return "; ".join(notes) if notes else "not for model uncertainty"
+
+
+def calibration_html(path: str | Path) -> str:
+    """A section on a calibration: what it covers, its fit and its posterior figures."""
+    from sim.validation.posterior import NOTE, read_metadata
+
+    meta = read_metadata(path)
+    cover = meta.get("predictive_coverage") or {}
+    body = [
+        "<h2>Calibration</h2>",
+        f"<p>{html.escape(NOTE.format(path=path))}: scenario {html.escape(meta['scenario_name'])}"
+        f", UN General Assembly data up to {meta['until']}, parameters "
+        f"{html.escape(', '.join(meta['parameters_calibrated']))}. Posterior predictive "
+        f"coverage of the observed points: {cover.get('50%', float('nan')):.0%} inside the 50% "
+        f"bands, {cover.get('90%', float('nan')):.0%} inside the 90% bands.</p>",
+    ]
+    for name in ("predictive", "marginals"):
+        png = Path(path) / "figures" / f"{name}.png"
+        if png.is_file():
+            data = base64.b64encode(png.read_bytes()).decode("ascii")
+            body.append(
+                f"<figure id='calibration-{name}'><img alt='{name}' "
+                f"src='data:image/png;base64,{data}'></figure>"
+            )
+    return "\n".join(body)
+
+
 def render(
     results: list[Results],
     title: str | None = None,
     kinds: list[str] | None = None,
     progress: Callable[[str, int, int], object] | None = None,
     backtests: Sequence[tuple[Path, dict]] = (),
+    posterior: str | Path | None = None,
 ) -> str:
     """Render the report as one self-contained HTML page.
 
     ``progress("drawing figures", done, total)`` is called after each figure. ``backtests``
     are (directory, metadata) pairs of `sim backtest` results; each adds its score table,
-    event table and figures after the runs' sections.
+    event table and figures after the runs' sections. ``posterior`` (a calibration directory)
+    adds a section on the calibration's fit.
     """
     labels = analysis.labels_for(results)
     names = labels + [str(m.get("events_name", p.name)) for p, m in backtests]
     title = title or ("Scenario report: " if results else "Backtest report: ") + " vs ".join(names)
     body = [f"<h1>{html.escape(title)}</h1>"]
     if results:
-        body += _runs_html(results, kinds, progress)
+        body += _runs_html(results, kinds, progress, posterior)
     body += [backtest.section_html(Path(p), meta) for p, meta in backtests]
     return (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -289,6 +322,7 @@ def _runs_html(
     results: list[Results],
     kinds: list[str] | None,
     progress: Callable[[str, int, int], object] | None = None,
+    posterior: str | Path | None = None,
 ) -> list[str]:
     """The sections of run and sweep results: what was run, headlines and figures."""
     body = [
@@ -296,10 +330,12 @@ def _runs_html(
         _meta_html(results),
         "<h2>Headline probabilities</h2>",
         "<p>Share of runs in which the event happens within the horizon, with a Wilson "
-        "95% interval for the simulation's sampling error (not for model uncertainty). "
+        f"95% interval for the simulation's sampling error ({html.escape(_covers(results))}). "
         "For a sweep the share is pooled over all design points.</p>",
         _headline_html(headline_table(results)),
     ]
+    if posterior is not None:
+        body.append(calibration_html(posterior))
     current = None
     drawn = list(panels(results, kinds))  # listed first, so that progress has a total
     for k, panel in enumerate(drawn, 1):
@@ -321,11 +357,13 @@ def write(
     paths: list[str | Path],
     out: str | Path,
     title: str | None = None,
+    posterior: str | Path | None = None,
     *,
     force: bool = False,
     progress: Callable[[str, int, int], object] | None = None,
 ) -> Path:
-    """Load results directories (runs, sweeps, backtests) and write the HTML report to ``out``.
+    """Load results directories (runs, sweeps, backtests) and write the HTML report to ``out``
+    (with a section on the calibration directory ``posterior`` when given).
 
     An existing ``out`` is replaced only with ``force`` (and only if it is a file), the rule
     every command follows. ``progress(stage, done, total)`` is called after each directory is
@@ -342,5 +380,6 @@ def write(
         if progress:
             progress("loading results", k, len(runs))
     out.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(render(results, title, progress=progress, backtests=backtests), out)
+    report = render(results, title, progress=progress, backtests=backtests, posterior=posterior)
+    store.write_text(report, out)
     return out

@@ -77,6 +77,9 @@ class ChunkTask:
     trajectories: str
     sample: int
     scenario: str = ""
+    # Per-replicate values drawn from a calibration's posterior (replicate r of every point
+    # gets row r), for the names the design does not set; empty without a posterior.
+    draws: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class Plan:
     params: Params
     values: np.ndarray
     points_per_chunk: int
+    draws: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def chunks(self) -> int:
@@ -133,18 +137,25 @@ class Plan:
             trajectories=exp.trajectories,
             sample=exp.sample,
             scenario=exp.scenario.name,
+            draws=self.draws,
         )
 
 
-def make_plan(exp: Experiment, chunk_size: int = DEFAULT_CHUNK) -> Plan:
-    """Sample the design and cut it into chunks of about ``chunk_size`` runs (whole points)."""
+def make_plan(exp: Experiment, chunk_size: int = DEFAULT_CHUNK, posterior: Any = None) -> Plan:
+    """Sample the design and cut it into chunks of about ``chunk_size`` runs (whole points).
+
+    With a ``posterior`` (anything with ``draw(replicates, seed)``), replicate r of every point
+    runs with the r-th parameter set drawn from it (the design's names keep the design's values).
+    """
     if chunk_size < 1:
         raise SimInputError("must be at least 1", field="--chunk-size", found=chunk_size)
+    draws = {} if posterior is None else posterior.draw(exp.replicates, exp.seed)
     return Plan(
         experiment=exp,
         params=compile_params(exp.scenario),
         values=design.sample(exp),
         points_per_chunk=max(1, chunk_size // exp.replicates),
+        draws={n: v for n, v in draws.items() if n not in exp.names},
     )
 
 
@@ -162,6 +173,7 @@ def chunk_params(task: ChunkTask) -> tuple[Params, np.ndarray, np.ndarray]:
         name: rows[:, k].astype(np.int64) if integer else rows[:, k]
         for k, (name, integer) in enumerate(zip(task.names, task.integer, strict=True))
     }
+    assigned.update({name: values[rep] for name, values in task.draws.items()})
     return task.params.assign(assigned), point, rep
 
 
@@ -467,6 +479,7 @@ def run_sweep(
     keep_going: bool = False,
     command: list[str] | None = None,
     progress: Callable[[int, int], Any] | None = None,
+    posterior: Any = None,
 ) -> Summary:
     """Run (or resume) a sweep into ``out``.
 
@@ -480,8 +493,15 @@ def run_sweep(
     with results.claim(out):
         old = open_store(out, exp, chunk_size, force)
         size = int(old["chunk_size"]) if old else (chunk_size or DEFAULT_CHUNK)
-        plan = make_plan(exp, size)
+        plan = make_plan(exp, size, posterior)
         meta = sweep_metadata(plan, size, command)
+        meta["posterior"] = {"path": posterior.path, "note": posterior.note} if posterior else None
+        if old and old.get("posterior") != meta["posterior"]:
+            raise SimInputError(
+                "a resumed sweep keeps the posterior it started with; pass --force to start over",
+                field="--posterior",
+                found=posterior.path if posterior else None,
+            )
         meta.update(finished=None, status="running")
         if old:
             meta["started"] = old.get("started")

@@ -97,10 +97,16 @@ def run_sample(
     seed: int,
     months: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    posterior: Any = None,
 ) -> Sample:
-    """Simulate ``replicates`` runs (point 0, so the same seed gives the same uniforms)."""
+    """Simulate ``replicates`` runs (point 0, so the same seed gives the same uniforms);
+    with a ``posterior``, run r takes its r-th draw (names in ``overrides`` keep theirs).
+    """
     sc = scenario.with_overrides(overrides or {})
     params = compile_params(sc)
+    draws = posterior.draw(replicates, seed) if posterior is not None else {}
+    draws = {n: v for n, v in draws.items() if n not in (overrides or {})}
+    params = params.assign(draws) if draws else params
     reps = np.arange(replicates)
     keys = rng.run_keys(seed, np.zeros(replicates, dtype=np.int64), reps)
     traj = engine.simulate(params, keys, months)
@@ -148,15 +154,18 @@ def validate(
     seed: int = DEFAULT_SEED,
     months: int | None = None,
     checks: tuple[CheckSpec, ...] | None = None,
+    posterior: Any = None,
 ) -> list[CheckResult]:
-    """Run every declared stylized-fact check on ``replicates`` seeded runs of ``scenario``."""
+    """Run every declared stylized-fact check on ``replicates`` seeded runs of ``scenario``
+    (each drawing its parameters from ``posterior`` when given).
+    """
     if replicates < 1:
         raise ValueError(f"replicates must be >= 1, got {replicates}")
     specs = scenario_checks(scenario) if checks is None else checks
-    base = run_sample(scenario, replicates, seed, months)
+    base = run_sample(scenario, replicates, seed, months, posterior=posterior)
 
     def rerun(overrides: Mapping[str, Any]) -> Sample:
-        return run_sample(scenario, replicates, seed, base.months, overrides)
+        return run_sample(scenario, replicates, seed, base.months, overrides, posterior)
 
     return [evaluate(spec, base, rerun) for spec in specs]
 
