@@ -15,7 +15,19 @@ from sim.errors import SimInputError
 
 # Each name is a module in sim/commands exposing `register(subparsers)`; the module's parser
 # sets `func(args) -> int`. Listed here so `sim --help` shows them in a sensible order.
-COMMANDS = ("run", "evidence", "validate", "sweep", "plot", "report", "blocs", "explore")
+COMMANDS = (
+    "run",
+    "evidence",
+    "validate",
+    "sweep",
+    "plot",
+    "report",
+    "explain",
+    "whatif",
+    "levers",
+    "blocs",
+    "explore",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
