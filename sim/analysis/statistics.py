@@ -1,4 +1,4 @@
-"""Analysis of results directories: loading, headline probabilities, survival, sweeps.
+"""Analysis of results directories: loading, proportions, survival, sweeps.
 
 Everything here is a pure function of tables (pandas) and the metadata dict, so the figures,
 the report, a notebook or a test can call it on data from anywhere. Sweep analyses take
@@ -101,30 +101,6 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float, floa
         return (float("nan"), float("nan"), float("nan"))
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return (k / n, float(ci.low), float(ci.high))
-
-
-def headline(runs: pd.DataFrame, events: tuple[str, ...] = EVENTS) -> pd.DataFrame:
-    """P(event) with Wilson 95% intervals and the number of runs, one row per event."""
-    rows = []
-    for name in events:
-        if name not in runs:
-            continue
-        hits = runs[name].astype(bool)
-        p, lo, hi = wilson(int(hits.sum()), len(hits))
-        month = runs.get(f"{name}_month")
-        median = float(month.dropna().median()) if month is not None and hits.any() else np.nan
-        rows.append(
-            {
-                "event": name,
-                "runs": len(hits),
-                "hits": int(hits.sum()),
-                "p": p,
-                "low": lo,
-                "high": hi,
-                "median_month": median,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------

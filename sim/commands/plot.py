@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
+    import html
+    import re
+
     from sim import analysis, report
     from sim.report import figures
 
@@ -44,6 +47,9 @@ def plot(args: argparse.Namespace) -> int:
     out = args.out or Path(args.results[0]) / "figures"
     written = 0
     for panel in report.panels(results, args.kind):
+        if panel.ax is None:  # a note in place of an empty or misleading chart
+            print(f"{panel.name}: {html.unescape(re.sub('<[^>]+>', '', panel.note))}")
+            continue
         for path in figures.save(panel.ax, out / panel.name, panel.caption):
             print(path)
             written += 1

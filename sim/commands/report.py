@@ -11,14 +11,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="write a self-contained HTML report",
-        description="Write one HTML page (figures embedded, opens offline) with headline "
-        "probabilities and figures for one or more results directories, side by side.",
+        description="Write one HTML page (figures embedded, opens offline) for one or more "
+        "results directories, side by side: a generated summary (what was run, the headline "
+        "answers with intervals, what drives them, what would change them), a table of "
+        "contents, the headline numbers and the figures; for sweeps, sensitivity indices and "
+        "levers (feature scores and PRIM regions, with EMA Workbench).",
     )
     p.add_argument("results", nargs="+", type=Path, help="results directories to compare")
     p.add_argument(
         "--out", type=Path, default=Path("report.html"), help="HTML file (default report.html)"
     )
     p.add_argument("--title", default=None, help="report title (default: the scenario names)")
+    p.add_argument(
+        "--lever",
+        dest="levers",
+        action="append",
+        default=None,
+        metavar="CASE",
+        help="a case for the lever analysis of sweeps, repeatable: NAME (true), NAME<VALUE or "
+        "NAME>VALUE, optionally :point (judged on each design point's mean); default: each "
+        "declared partnership happens and each defection is avoided (NAME<0.5)",
+    )
+    p.add_argument(
+        "--density",
+        type=float,
+        default=None,
+        help="density target of the lever regions (default: halfway from the base rate to 1)",
+    )
     p.set_defaults(func=report)
 
 
@@ -26,6 +45,6 @@ def report(args: argparse.Namespace) -> int:
     """Write the report and print where it is."""
     from sim import report as report_module
 
-    out = report_module.write(args.results, args.out, args.title)
+    out = report_module.write(args.results, args.out, args.title, args.levers, args.density)
     print(f"report: {out}")
     return 0

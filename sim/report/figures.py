@@ -257,18 +257,18 @@ def morris_scatter(indices: pd.DataFrame, ax=None, title: str = "", unit: str = 
     return ax
 
 
-def discovery(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = ""):
-    """PRIM peeling trajectory: coverage against density, coloured by mass; chosen box marked."""
+def tradeoff(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = "", density=None):
+    """PRIM's peeling and pasting trajectory: coverage against density, coloured by the number
+    of restricted parameters; the chosen box and the density target are marked.
+    """
     ax = _axes(ax)
     points = ax.scatter(
         trajectory.coverage,
         trajectory.density,
-        c=trajectory.mass,
+        c=trajectory.res_dim,
         cmap="viridis",
-        vmin=0,
-        vmax=1,
         s=18,
-        label="box after each peel",
+        label="box after each peel or paste",
     )
     row = trajectory.iloc[chosen]
     ax.scatter(
@@ -280,13 +280,28 @@ def discovery(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = ""):
         lw=2,
         label=f"chosen box (step {chosen})",
     )
+    if density is not None:
+        ax.axhline(density, color="C3", ls=":", lw=1, label=f"density target {density:.0%}")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("coverage (share of cases of interest inside the box)")
-    ax.set_ylabel("density (share of runs in box that are cases)")
-    ax.figure.colorbar(points, ax=ax, label="mass (share of all runs in box)")
-    ax.set_title(title)
+    ax.set_xlabel("coverage (share of all cases inside the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.figure.colorbar(points, ax=ax, label="restricted parameters")
+    ax.set_title(title, fontsize=9)
     ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def feature_scores(scores: pd.Series, ax=None, title: str = ""):
+    """Feature scores of the parameters (largest on top)."""
+    ax = _axes(ax)
+    s = scores.iloc[::-1]
+    ax.barh(range(len(s)), s.to_numpy(), color="C0", label="extra-trees feature score")
+    ax.set_yticks(range(len(s)), list(s.index), fontsize=7)
+    ax.set_xlabel("feature score (sums to 1)")
+    ax.set_ylabel("parameter")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize="x-small", loc="lower right")
     return ax
 
 
@@ -378,4 +393,35 @@ def paired_fan(
     ax.set_ylabel("what-if minus baseline, same run")
     ax.set_title(title, fontsize=9)
     ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def responses(shares: dict[str, pd.DataFrame], ax=None, title: str = "", xlabel: str = ""):
+    """Shares of runs by the victim's response after a defection, one bar colour per
+    scenario, with 95% interval whiskers. Each table is indexed by action with ``value``,
+    ``low``, ``high``.
+    """
+    ax = _axes(ax)
+    actions = list(dict.fromkeys(a for t in shares.values() for a in t.index))
+    k = len(shares)
+    w = 0.8 / max(k, 1)
+    x = np.arange(len(actions))
+    for c, (label, t) in enumerate(shares.items()):
+        t = t.reindex(actions)
+        err = np.vstack([t.value - t.low, t.high - t.value]).clip(min=0)
+        ax.bar(
+            x + (c - (k - 1) / 2) * w,
+            t.value.fillna(0),
+            w,
+            yerr=np.nan_to_num(err),
+            capsize=3,
+            color=f"C{c}",
+            label=label,
+        )
+    ax.set_xticks(x, actions, fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of runs with one (95% interval)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
     return ax
