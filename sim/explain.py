@@ -181,14 +181,23 @@ def _find_month(replay: Replay, replicate: int, month: int) -> Month:
     raise SimInputError("outside the simulated months", field="--month", found=month)
 
 
-def first_change(replay: Replay, replicate: int, actor: str) -> int:
-    """The first month in which ``actor`` changed policy in a run (1 if it never did)."""
-    i = replay.params.actors.index(actor)
-    traj = replay.simulate(np.array([replicate]))
-    acts = traj.actions[0, :, i].astype(np.int64)
-    before = np.r_[replay.params.policy0[i], acts[:-1]]
+def default_month(replay: Replay, replicate: int, actor: str) -> tuple[int, str]:
+    """The month worth explaining in a run when none is named, and why it was chosen: the
+    actor's first declared defection (a betrayal), else its first change of policy, else 1.
+    """
+    p = replay.params
+    i = p.actors.index(actor)
+    acts = replay.simulate(np.array([replicate])).actions[0, :, i].astype(np.int64)
+    for spec in replay.scenario.outcomes:
+        if spec.kind == "defection" and spec.fields["actor"] == actor:
+            hit = np.flatnonzero(acts == p.actions[i].index(spec.fields["action"]))
+            if len(hit):
+                return int(hit[0]) + 1, f"the first {spec.id} in this run"
+    before = np.r_[p.policy0[i], acts[:-1]]
     changed = np.flatnonzero(acts != before)
-    return int(changed[0]) + 1 if len(changed) else 1
+    if len(changed):
+        return int(changed[0]) + 1, f"the first month {actor} changed policy in this run"
+    return 1, f"{actor} never changed policy in this run: month 1"
 
 
 def account(

@@ -96,13 +96,16 @@ def test_account_of_a_betrayal(run_dir):  # noqa: F811
         explain.account(rp, rep, month, "moscow")
 
 
-def test_first_change_is_a_month_the_actor_changed_policy(run_dir):  # noqa: F811
+def test_default_month_is_the_first_betrayal_or_policy_change(run_dir):  # noqa: F811
     rp = replay.from_results(run_dir)
-    m = explain.first_change(rp, 0, "united_states")
-    traj = rp.simulate(np.array([0]))
-    acts = traj.actions[0, :, 2]
+    runs = rp.stored
+    row = runs[runs.betrayal].iloc[0]
+    m, why = explain.default_month(rp, int(row.replicate), "russia")
+    assert m == row.betrayal_month and "betrayal" in why
+    m, why = explain.default_month(rp, 0, "united_states")
+    acts = rp.simulate(np.array([0])).actions[0, :, 2]
     before = rp.params.policy0[2] if m == 1 else acts[m - 2]
-    assert acts[m - 1] != before or m == 1
+    assert acts[m - 1] != before or "never" in why
 
 
 def test_explain_command_for_one_run_and_on_average(run_dir, tmp_path, capsys):  # noqa: F811
@@ -139,3 +142,24 @@ def test_explain_command_for_one_run_and_on_average(run_dir, tmp_path, capsys): 
     assert main(["explain", str(run_dir), "-r", "0", "--date", "2040-01"]) == 2
     assert main(["explain", str(run_dir), "--set", "dynamics.rate=0.2"]) == 2
     assert "needs --replicate" in capsys.readouterr().err
+
+
+def test_docs_explain_examples_run(tmp_path, monkeypatch):
+    """The Python blocks of docs/explain.md run as they are (on a small betrayal sweep)."""
+    import re
+
+    from sim.sweeps import runner
+    from tests.conftest import ROOT
+    from tests.test_sweep import tiny
+
+    pytest.importorskip("ema_workbench")
+    text = (ROOT / "docs" / "explain.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    runner.run_sweep(tiny(points=30, replicates=4, months=60), tmp_path / "results/betrayal/sweep")
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(
+            compile(block.replace("replicates=200", "replicates=40"), "docs/explain.md", "exec"), {}
+        )

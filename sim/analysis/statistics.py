@@ -83,8 +83,13 @@ def load(path: str | Path) -> Results:
 
 
 def labels_for(results: list[Results]) -> list[str]:
-    """Distinct display names: scenario names, or folder names where those collide."""
-    names = [r.name for r in results]
+    """Distinct display names: scenario names (a sweep's experiment name), or folder names
+    where those collide.
+    """
+    names = [
+        str((r.meta.get("experiment") or {}).get("name") or r.name) if r.kind == "sweep" else r.name
+        for r in results
+    ]
     if len(set(names)) == len(names):
         return names
     folders = [r.path.name for r in results]

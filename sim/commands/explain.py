@@ -117,8 +117,8 @@ def explain(args: argparse.Namespace) -> int:
     actor = args.actor or _default_actor(rp)
     rp.check_replicate(args.replicate)
     if args.month is None and args.date is None:
-        month = ex.first_change(rp, args.replicate, actor)
-        print(f"(no month given: the first month {actor} changed policy in this run, or month 1)")
+        month, why = ex.default_month(rp, args.replicate, actor)
+        print(f"(no month given: {why})")
     else:
         month = rp.month_of(args.month, args.date)
     acc = ex.account(rp, args.replicate, month, actor, args.against)

@@ -90,7 +90,7 @@ def levers(args: argparse.Namespace) -> int:
     if args.figure and result.box is not None:
         from sim.report import figures
 
-        cap = f"sweep {res.name}: {len(res.runs)} runs, seed {res.meta.get('seed')}"
+        cap = f"sweep {name}: {len(res.runs)} runs, seed {res.meta.get('seed')}"
         ax = figures.feature_scores(result.scores, title=f"Influence on: {case.describe()}")
         for path in figures.save(ax, Path(f"{args.figure}-scores"), cap):
             print(path)

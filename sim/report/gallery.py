@@ -200,10 +200,17 @@ def _response(fs: list[fnd.Finding]) -> Iterator[Panel]:
         )
         note = ""
         if len(seen) == 1:
-            note = (
-                f"<p class='note'>{html.escape(victim)} answers every {html.escape(oid)} the same "
-                f"way, '{html.escape(seen.pop())}': the response never varies here.</p>"
+            late = any(t.value.sum() < 1 - 1e-9 for t in table.values())
+            text = (
+                f"{victim} answers every {oid} the same way, '{seen.pop()}': the response never "
+                "varies here"
+                + (
+                    " (runs whose first one came too close to the horizon show no response)."
+                    if late
+                    else "."
+                )
             )
+            note = f"<p class='note'>{html.escape(text)}</p>"
         yield Panel(f"response_{oid}", "response", ax, cap, note)
 
 

@@ -152,6 +152,8 @@ def drivers(findings: list[Finding]) -> Paragraph:
                 f"({lv.scores.iloc[-1]:.2f})."
             )
         for outcome, idx in f.sensitivity.items():
+            if f.results.runs[outcome].astype(float).nunique() <= 1:
+                continue  # an outcome that never varies has no variance to apportion
             key = "ST" if "ST" in idx else "mu_star"
             best = idx[key].sort_values(ascending=False)
             word = "total-order Sobol index" if key == "ST" else "Morris mu*"
