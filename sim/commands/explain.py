@@ -155,6 +155,13 @@ def _aggregate(args: argparse.Namespace, rp, ex) -> int:
         raise SimInputError(
             "out of range", field="--replicates", found=n, allowed=f"1 to {rp.replicates}"
         )
+    if rp.stored is not None:  # the reruns must be the stored runs, or explain nothing
+        import numpy as np
+
+        from sim import replay
+
+        reps = np.arange(n)
+        replay.check(rp, reps, rp.simulate(reps))
     table = ex.aggregate(rp, n, changes_only=args.changes_only)
     if args.actor:
         table = table[table.actor == args.actor]
