@@ -18,6 +18,14 @@ PARAMS = [
 ]
 
 
+def _baseline_raw() -> dict:
+    from sim.scenario import load
+
+    return json.loads(
+        json.dumps(load(Path(__file__).parent.parent / "scenarios" / "baseline.toml").raw)
+    )
+
+
 def make_sweep(root: Path, design: str = "sobol", replicates: int = 4, seed: int = 7) -> Path:
     """A small synthetic sweep directory in the `sim sweep` results format."""
     names = [p["name"] for p in PARAMS]
@@ -71,7 +79,7 @@ def make_sweep(root: Path, design: str = "sobol", replicates: int = 4, seed: int
         "replicates": replicates,
         "months": 60,
         "scenario_name": "baseline",
-        "scenario": {"actors": {"iran": {"label": "Iran"}, "russia": {"label": "Russia"}}},
+        "scenario": _baseline_raw(),
     }
     (root / "metadata.json").write_text(json.dumps(meta))
     return root
@@ -87,14 +95,30 @@ def test_wilson_known_value():
     assert np.isnan(analysis.wilson(0, 0)[0])
 
 
-def test_headline_counts():
+def test_summary_counts_and_skips_missing_columns(baseline):
+    from sim.analysis import summary
+
     runs = pd.DataFrame({"betrayal": [True, False, True, True], "partnership": [False] * 4})
     runs["betrayal_month"] = pd.array([3, None, 5, 9], dtype="Int64")
-    h = analysis.headline(runs).set_index("event")
-    assert h.loc["betrayal", "hits"] == 3 and h.loc["betrayal", "runs"] == 4
-    assert h.loc["betrayal", "median_month"] == 5
-    assert h.loc["partnership", "p"] == 0
-    assert h.loc["betrayal", "low"] < 0.75 < h.loc["betrayal", "high"]
+    h = summary.summarise(runs, baseline, 120).set_index(["outcome", "key"])
+    assert (
+        h.loc[("betrayal", "p"), "value"] == 0.75 and "(3 of 4)" in h.loc[("betrayal", "p"), "note"]
+    )
+    assert h.loc[("betrayal", "median_month"), "value"] == 5
+    assert h.loc[("partnership", "p"), "value"] == 0
+    assert h.loc[("betrayal", "p"), "low95"] < 0.75 < h.loc[("betrayal", "p"), "high95"]
+    assert ("betrayal", "p_offered") not in h.index  # no such column: left out
+    assert ("hedging", "p") not in h.index
+
+
+def test_one_summary_for_the_api_and_the_report(baseline):
+    from sim import api
+    from sim.analysis import summary
+
+    res = api.simulate(baseline, replicates=30, seed=2, months=36, keep_series=False)
+    pd.testing.assert_frame_equal(res.summary(), summary.summarise(res.runs, baseline, 36))
+    keys = set(res.summary().key)
+    assert {"p", "p_offered", "median_month", "p_bloc_change"} <= keys
 
 
 def test_survival_matches_hand_computation():

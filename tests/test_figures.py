@@ -41,12 +41,17 @@ def check_images(paths):
 def test_every_kind_renders(dirs, tmp_path):
     results = [analysis.load(dirs / n) for n in ("base", "offer", "sobol", "morris", "grid")]
     panels = list(report.panels(results))
-    kinds = {p.kind for p in panels}
+    kinds = {p.kind for p in panels if p.ax is not None}
     assert kinds == set(report.KINDS)
     names = {p.name for p in panels}
     assert "morris_sensitivity_betrayal" in names and "sobol_sensitivity_betrayal" in names
+    assert any(n.endswith("_levers_betrayal_below_0-5_run_tradeoff") for n in names)
+    assert "response_betrayal" in names
     paths, saved = [], set()
     for p in panels:
+        if p.ax is None:  # a note in place of an empty chart says why
+            assert "class='note'" in p.note and p.title
+            continue
         assert p.ax.get_title() and p.ax.get_xlabel() and p.ax.get_ylabel()
         assert p.ax.get_legend() is not None
         assert "runs" in p.caption and "seed" in p.caption
@@ -68,11 +73,22 @@ def test_fan_overlays_scenarios(dirs):
 
 def test_plot_command_writes_png_and_svg(dirs, tmp_path, capsys):
     out = tmp_path / "figs"
-    assert main(["plot", str(dirs / "base"), "--kind", "survival", "--out", str(out)]) == 0
+    assert main(["plot", str(dirs / "offer"), "--kind", "survival", "--out", str(out)]) == 0
     check_images(sorted(out.iterdir()))
     assert (out / "survival_betrayal.png").exists()
     assert main(["plot", str(dirs / "sobol"), "--kind", "heatmap", "--out", str(out)]) == 0
     assert list(out.glob("*_heatmap_betrayal_*.svg"))
+
+
+def test_degenerate_outcomes_get_a_note_not_an_empty_chart(dirs):
+    results = [analysis.load(dirs / "base")]
+    panels = {p.name: p for p in report.panels(results, ["survival", "distributions"])}
+    partnership = panels["survival_partnership"]
+    assert partnership.ax is None and "No partnership in any of the 20 runs" in partnership.note
+    assert (
+        panels["survival_betrayal"].ax is not None
+        or "No betrayal" in panels["survival_betrayal"].note
+    )
 
 
 def test_plot_command_rejects_inapplicable_kind(dirs, tmp_path, capsys):

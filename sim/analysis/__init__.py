@@ -1,5 +1,6 @@
-"""Statistics of results: headline probabilities with intervals, survival curves, sweep
-aggregation and sensitivity indices (`statistics`), and scenario discovery (`discovery`).
+"""Statistics of results: proportions with intervals, survival curves, sweep aggregation and
+sensitivity indices (`statistics`), headline numbers (`summary`), levers: feature scores and
+scenario discovery with EMA Workbench (`levers`), and everything a report says (`findings`).
 The public names of `statistics` are importable from here.
 """
 
@@ -11,7 +12,6 @@ __all__ = [
     "load",
     "labels_for",
     "wilson",
-    "headline",
     "survival",
     "dyads",
     "dyad_column",

@@ -1,4 +1,4 @@
-"""Analysis of results directories: loading, headline probabilities, survival, sweeps.
+"""Analysis of results directories: loading, proportions, survival, sweeps.
 
 Everything here is a pure function of tables (pandas) and the metadata dict, so the figures,
 the report, a notebook or a test can call it on data from anywhere. Sweep analyses take
@@ -83,8 +83,13 @@ def load(path: str | Path) -> Results:
 
 
 def labels_for(results: list[Results]) -> list[str]:
-    """Distinct display names: scenario names, or folder names where those collide."""
-    names = [r.name for r in results]
+    """Distinct display names: scenario names (a sweep's experiment name), or folder names
+    where those collide.
+    """
+    names = [
+        str((r.meta.get("experiment") or {}).get("name") or r.name) if r.kind == "sweep" else r.name
+        for r in results
+    ]
     if len(set(names)) == len(names):
         return names
     folders = [r.path.name for r in results]
@@ -101,30 +106,6 @@ def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float, floa
         return (float("nan"), float("nan"), float("nan"))
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return (k / n, float(ci.low), float(ci.high))
-
-
-def headline(runs: pd.DataFrame, events: tuple[str, ...] = EVENTS) -> pd.DataFrame:
-    """P(event) with Wilson 95% intervals and the number of runs, one row per event."""
-    rows = []
-    for name in events:
-        if name not in runs:
-            continue
-        hits = runs[name].astype(bool)
-        p, lo, hi = wilson(int(hits.sum()), len(hits))
-        month = runs.get(f"{name}_month")
-        median = float(month.dropna().median()) if month is not None and hits.any() else np.nan
-        rows.append(
-            {
-                "event": name,
-                "runs": len(hits),
-                "hits": int(hits.sum()),
-                "p": p,
-                "low": lo,
-                "high": hi,
-                "median_month": median,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ COMMANDS = (
     "sweep",
     "plot",
     "report",
+    "explain",
+    "whatif",
+    "levers",
     "blocs",
     "explore",
 )

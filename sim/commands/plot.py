@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def plot(args: argparse.Namespace) -> int:
     """Load the results, draw the figures and list the files written."""
+    import html
+    import re
+
     from sim import analysis, report
     from sim import results as store
     from sim.report import figures
@@ -48,11 +51,14 @@ def plot(args: argparse.Namespace) -> int:
     results = [analysis.load(p) for p in args.results]
     panels = list(report.panels(results, args.kind))
     # Check every file first, so a refusal leaves the folder as it was.
-    for panel in panels:
+    for panel in (p for p in panels if p.ax is not None):
         for ext in figures.FORMATS:
             store.check_target(out / f"{panel.name}.{ext}", args.force, directory=False)
     written = 0
     for panel in panels:
+        if panel.ax is None:  # a note in place of an empty or misleading chart
+            print(f"{panel.name}: {html.unescape(re.sub('<[^>]+>', '', panel.note))}")
+            continue
         for path in figures.save(panel.ax, out / panel.name, panel.caption):
             print(path)
             written += 1

@@ -13,8 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="write a self-contained HTML report",
-        description="Write one HTML page (figures embedded, opens offline) with headline "
-        "probabilities and figures for one or more results directories, side by side.",
+        description="Write one HTML page (figures embedded, opens offline) for one or more "
+        "results directories, side by side: a generated summary (what was run, the headline "
+        "answers with intervals, what drives them, what would change them), a table of "
+        "contents, the headline numbers and the figures; for sweeps, sensitivity indices and "
+        "levers (feature scores and PRIM regions, with EMA Workbench).",
     )
     p.add_argument("results", nargs="+", type=Path, help="results directories to compare")
     p.add_argument(
@@ -27,6 +30,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         default=None,
         help="calibration directory the runs drew from: add its fit and posterior figures",
+    )
+    p.add_argument(
+        "--lever",
+        dest="levers",
+        action="append",
+        default=None,
+        metavar="CASE",
+        help="a case for the lever analysis of sweeps, repeatable: NAME (true), NAME<VALUE or "
+        "NAME>VALUE, optionally :point (judged on each design point's mean); default: each "
+        "declared partnership happens and each defection is avoided (NAME<0.5)",
+    )
+    p.add_argument(
+        "--density",
+        type=float,
+        default=None,
+        help="density target of the lever regions (default: halfway from the base rate to 1)",
     )
     p.set_defaults(func=report)
 
@@ -42,6 +61,8 @@ def report(args: argparse.Namespace) -> int:
             args.out,
             args.title,
             args.posterior,
+            levers=args.levers,
+            density=args.density,
             force=args.force,
             progress=progress,
         )

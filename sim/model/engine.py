@@ -6,6 +6,7 @@ through `sim.model.rules.step`, so its speed comes from numpy, not from a loop o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -57,6 +58,49 @@ def pair_index(n: int) -> tuple[tuple[int, int], ...]:
     return tuple((i, j) for i in range(n) for j in range(i + 1, n))
 
 
+@dataclass(frozen=True)
+class Month:
+    """One simulated month as the engine ran it, for explanations (`steps`).
+
+    ``params`` are the parameters in force (regimes applied); ``state`` is the world after the
+    month's events and before the choices, which is what the actors weighed; ``weights`` are
+    their logit choice weights, ``chosen`` (R, N) the actions drawn, ``fired`` (R, E) the
+    events and ``after`` the state the month's choices led to.
+    """
+
+    month: int
+    params: Params
+    state: rules.State
+    fired: np.ndarray
+    weights: np.ndarray
+    chosen: np.ndarray
+    after: rules.State
+
+
+def steps(
+    params: Params,
+    keys: np.ndarray,
+    months: int | None = None,
+    initial: rules.State | None = None,
+) -> Iterator[Month]:
+    """Run ``len(keys)`` replicates month by month, yielding each `Month` as it is simulated.
+
+    `simulate` records what this yields, so an explanation that reads these months sees
+    exactly the states behind the engine's results. ``initial`` is the month-0 state
+    (default `rules.initial_state`).
+    """
+    months = params.months if months is None else int(months)
+    n, e = len(params.actors), len(params.events)
+    state = rules.initial_state(params, len(keys)) if initial is None else initial
+    for t in range(months):
+        params = params.at_month(t + 1)  # regime changes from this month on
+        u = rng.uniforms(keys, t, e + n)
+        weighed, fired, weights = rules.prepare(state, params, u[:, :e])
+        chosen = rules.choose(weights, u[:, e:])
+        state, _ = rules.transition(weighed, params, chosen)
+        yield Month(t + 1, params, weighed, fired, weights, chosen, state)
+
+
 def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
     """Run ``len(keys)`` replicates for ``months`` (default: the scenario's horizon).
 
@@ -71,17 +115,14 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
     actions = np.empty((r, months, n), dtype=np.int8)
     fired = np.empty((r, months, e), dtype=bool)
     offers = np.empty((r, months, d), dtype=bool)
-    state = rules.initial_state(params, r)
-    align[:, 0] = state.alignment[:, iu, ju]
-    for t in range(months):
-        params = params.at_month(t + 1)  # regime changes from this month on
-        u = rng.uniforms(keys, t, e + n)
-        state, fired[:, t], weights = rules.prepare(state, params, u[:, :e])
-        offers[:, t] = state.offer_left > 0
-        chosen = rules.choose(weights, u[:, e:])
-        state, _ = rules.transition(state, params, chosen)
-        actions[:, t] = chosen
-        align[:, t + 1] = state.alignment[:, iu, ju]
+    initial = rules.initial_state(params, r)
+    align[:, 0] = initial.alignment[:, iu, ju]
+    for step in steps(params, keys, months, initial):
+        t = step.month - 1
+        fired[:, t] = step.fired
+        offers[:, t] = step.state.offer_left > 0
+        actions[:, t] = step.chosen
+        align[:, t + 1] = step.after.alignment[:, iu, ju]
     return Trajectory(
         pairs=pairs,
         alignment=align,

@@ -187,7 +187,6 @@ def utility_terms(state: State, params: Params) -> dict[str, np.ndarray]:
     """The named terms of each actor's expected utility, each (R, N, Amax); they add up to
     `expected_utility` wherever an action is allowed. For explanations, not for speed.
     """
-    stakes = state.stakes[:, None, None, :]
     s = np.broadcast_to(params.stance, (len(state.stakes), *params.stance.shape[1:]))
     off = 1.0 - np.eye(len(params.actors))  # sums over the other actors only
     a_ij = state.alignment[:, :, None, :]
@@ -196,7 +195,7 @@ def utility_terms(state: State, params: Params) -> dict[str, np.ndarray]:
     commit = np.maximum(s, 0.0)
     w = {k: getattr(params, f"w_{k}")[:, :, None] for k in RELATION}
     return {
-        "issues": ((params.sal * params.pos)[:, :, None, :] * params.effect * stakes).sum(-1),
+        "issues": issue_terms(state, params).sum(-1),
         "consistency": -w["alignment"] * (((s - a_ij) ** 2) * off[:, None, :]).sum(-1),
         "reciprocity": -w["reciprocity"] * (((s - s_ji) ** 2) * off[:, None, :]).sum(-1),
         "abandonment": w["trust"] * (commit * (2.0 * tau - 1.0)).sum(-1),
@@ -207,6 +206,14 @@ def utility_terms(state: State, params: Params) -> dict[str, np.ndarray]:
 
 
 RELATION = ("alignment", "reciprocity", "trust", "autonomy")
+
+
+def issue_terms(state: State, params: Params) -> np.ndarray:
+    """The issues term of `utility_terms` split by issue, (R, N, Amax, K): what each action
+    is worth to each actor on each issue this month, sal_ik pos_ik effect_ak z_k.
+    """
+    stakes = state.stakes[:, None, None, :]
+    return (params.sal * params.pos)[:, :, None, :] * params.effect * stakes
 
 
 def allowed(state: State, params: Params) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Presentation: figures (`figures`), the self-contained HTML report (`html`) and the browser
-explorer (`viz`, `viz_app`). The public names of `html` are importable from here.
+"""Presentation: figures (`figures`), figure panels (`gallery`), the report's narrative
+(`narrative`), the self-contained HTML report (`html`) and the browser explorer (`viz`,
+`viz_app`). The public names of `html` are importable from here.
 """
 
 from sim._lazy import reexport

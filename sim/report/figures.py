@@ -260,18 +260,18 @@ def morris_scatter(indices: pd.DataFrame, ax=None, title: str = "", unit: str = 
     return ax
 
 
-def discovery(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = ""):
-    """PRIM peeling trajectory: coverage against density, coloured by mass; chosen box marked."""
+def tradeoff(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = "", density=None):
+    """PRIM's peeling and pasting trajectory: coverage against density, coloured by the number
+    of restricted parameters; the chosen box and the density target are marked.
+    """
     ax = _axes(ax)
     points = ax.scatter(
         trajectory.coverage,
         trajectory.density,
-        c=trajectory.mass,
+        c=trajectory.res_dim,
         cmap="viridis",
-        vmin=0,
-        vmax=1,
         s=18,
-        label="box after each peel",
+        label="box after each peel or paste",
     )
     row = trajectory.iloc[chosen]
     ax.scatter(
@@ -283,11 +283,148 @@ def discovery(trajectory: pd.DataFrame, chosen: int, ax=None, title: str = ""):
         lw=2,
         label=f"chosen box (step {chosen})",
     )
+    if density is not None:
+        ax.axhline(density, color="C3", ls=":", lw=1, label=f"density target {density:.0%}")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("coverage (share of cases of interest inside the box)")
-    ax.set_ylabel("density (share of runs in box that are cases)")
-    ax.figure.colorbar(points, ax=ax, label="mass (share of all runs in box)")
-    ax.set_title(title)
+    ax.set_xlabel("coverage (share of all cases inside the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.figure.colorbar(points, ax=ax, label="restricted parameters")
+    ax.set_title(title, fontsize=9)
     ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def feature_scores(scores: pd.Series, ax=None, title: str = ""):
+    """Feature scores of the parameters (largest on top)."""
+    ax = _axes(ax)
+    s = scores.iloc[::-1]
+    ax.barh(range(len(s)), s.to_numpy(), color="C0", label="extra-trees feature score")
+    ax.set_yticks(range(len(s)), list(s.index), fontsize=7)
+    ax.set_xlabel("feature score (sums to 1)")
+    ax.set_ylabel("parameter")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Explanations
+
+
+def waterfall(
+    steps: list[tuple[str, float]], ax=None, title: str = "", start: str = "", end: str = ""
+):
+    """A horizontal waterfall: from 0 (``start``) each named step moves the running total;
+    the last bar (``end``) is the total. Gains are green, losses red.
+    """
+    ax = _axes(ax)
+    y = np.arange(len(steps) + 2)[::-1]
+    running = 0.0
+    ax.barh(y[0], 0.0, color="grey")
+    for k, (_, v) in enumerate(steps, start=1):
+        left = running if v >= 0 else running + v
+        ax.barh(y[k], abs(v), left=left, color="C2" if v >= 0 else "C3", height=0.6)
+        ax.text(
+            running + v,
+            y[k],
+            f" {v:+.3f} ",
+            va="center",
+            ha="left" if v >= 0 else "right",
+            fontsize=7,
+        )
+        running += v
+    ax.barh(y[-1], running, color="C0", height=0.6)
+    ax.text(
+        running,
+        y[-1],
+        f" {running:+.3f} ",
+        va="center",
+        ha="left" if running >= 0 else "right",
+        fontsize=7,
+    )
+    ax.set_yticks(y, [start, *(name for name, _ in steps), end], fontsize=7)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("expected utility relative to the alternative")
+    ax.set_ylabel("term")
+    ax.set_title(title, fontsize=9)
+    ax.bar(0, 0, color="C2", label="pulls toward the choice")
+    ax.bar(0, 0, color="C3", label="pulls away from it")
+    ax.bar(0, 0, color="C0", label="net advantage")
+    ax.legend(fontsize="x-small", loc="lower right")
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo))
+    return ax
+
+
+def term_bars(table: pd.DataFrame, ax=None, title: str = ""):
+    """Mean advantage by term (rows of ``table``) of each chosen action (columns), as grouped
+    horizontal bars: what pulled each choice above its best alternative, on average.
+    """
+    ax = _axes(ax)
+    k = table.shape[1]
+    h = 0.8 / max(k, 1)
+    y = np.arange(len(table))[::-1]
+    for c, col in enumerate(table.columns):
+        ax.barh(y + (k / 2 - c - 0.5) * h, table[col], height=h, color=f"C{c}", label=str(col))
+    ax.set_yticks(y, list(table.index), fontsize=7)
+    ax.axvline(0, color="grey", lw=0.5)
+    ax.set_xlabel("mean utility advantage over the best alternative")
+    ax.set_ylabel("term")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize="x-small", title="action chosen", title_fontsize="x-small")
+    return ax
+
+
+def paired_fan(
+    differences: np.ndarray, ax=None, title: str = "", start: str = "", at: int | None = None
+):
+    """Run-by-run differences over months 0..T (what-if minus baseline, (runs, T + 1)): the
+    mean with the 50% and 90% bands of the runs, and the intervention month marked.
+    """
+    ax = _axes(ax)
+    months = np.arange(differences.shape[1])
+    q = np.nanquantile(differences, [0.05, 0.25, 0.75, 0.95], axis=0)
+    ax.fill_between(months, q[0], q[3], color="C1", alpha=0.15, lw=0, label="90% of runs")
+    ax.fill_between(months, q[1], q[2], color="C1", alpha=0.35, lw=0, label="50% of runs")
+    ax.plot(months, np.nanmean(differences, axis=0), color="C1", lw=2, label="mean difference")
+    if at is not None:
+        ax.axvline(at, color="k", ls=":", lw=1, label="intervention")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xlabel("month")
+    date_axis(ax, differences.shape[1] - 1, start)
+    ax.set_ylabel("what-if minus baseline, same run")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def responses(shares: dict[str, pd.DataFrame], ax=None, title: str = "", xlabel: str = ""):
+    """Shares of runs by the victim's response after a defection, one bar colour per
+    scenario, with 95% interval whiskers. Each table is indexed by action with ``value``,
+    ``low``, ``high``.
+    """
+    ax = _axes(ax)
+    actions = list(dict.fromkeys(a for t in shares.values() for a in t.index))
+    k = len(shares)
+    w = 0.8 / max(k, 1)
+    x = np.arange(len(actions))
+    for c, (label, t) in enumerate(shares.items()):
+        t = t.reindex(actions)
+        err = np.vstack([t.value - t.low, t.high - t.value]).clip(min=0)
+        ax.bar(
+            x + (c - (k - 1) / 2) * w,
+            t.value.fillna(0),
+            w,
+            yerr=np.nan_to_num(err),
+            capsize=3,
+            color=f"C{c}",
+            label=label,
+        )
+    ax.set_xticks(x, actions, fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of runs with one (95% interval)")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
     return ax

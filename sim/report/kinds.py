@@ -1,3 +1,3 @@
 """The kinds of figure panel a report can draw (also the choices of `sim plot --kind`)."""
 
-KINDS = ("fan", "distributions", "survival", "heatmap", "sensitivity", "discovery")
+KINDS = ("fan", "distributions", "survival", "response", "heatmap", "sensitivity", "levers")
