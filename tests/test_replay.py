@@ -29,6 +29,8 @@ def test_a_run_directory_replays_every_stored_run(run_dir):
     traj = rp.simulate(reps)
     again = outcomes.run_table(traj, rp.params, reps)
     stored = pd.read_parquet(run_dir / "runs.parquet")
+    assert set(stored.scenario) == {rp.scenario.name} and set(stored.seed) == {9}
+    stored = stored.drop(columns=["scenario", "seed"])  # the tags the store adds
     pd.testing.assert_frame_equal(again, stored, check_dtype=False)
     replay.check(rp, reps, traj)  # passes
 

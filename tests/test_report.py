@@ -102,7 +102,7 @@ def test_report_and_plot_never_overwrite_without_force(dirs, tmp_path, capsys): 
     assert "is a directory" in err or "not a file" in err
 
     figs = tmp_path / "figs"
-    plot = ["plot", base, "--kind", "survival", "--out", str(figs)]
+    plot = ["plot", base, "--kind", "fan", "--out", str(figs)]
     assert main(plot) == 0
     before = {p.name: p.read_bytes() for p in figs.iterdir()}
     capsys.readouterr()
@@ -135,7 +135,7 @@ def test_lever_cases_and_density_from_the_cli(dirs, tmp_path, capsys):  # noqa: 
     assert main([*args, "--lever", "alignment_final>0.2:point", "--density", "0.7"]) == 0
     text = _text(out.read_text())
     assert "mean alignment_final per point > 0.2" in text and "target 70%" in text
-    assert main([*args, "--lever", "betrayal=>"]) == 2
+    assert main([*args, "--force", "--lever", "betrayal=>"]) == 2
     assert "--lever" in capsys.readouterr().err
 
 

@@ -61,7 +61,7 @@ def report(args: argparse.Namespace) -> int:
             args.out,
             args.title,
             args.posterior,
-            levers=args.levers,
+            cases=args.levers,
             density=args.density,
             force=args.force,
             progress=progress,
