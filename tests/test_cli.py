@@ -154,6 +154,32 @@ WRITERS = {
     "plot": ["plot", "RESULTS", "--out", "OUT"],
     "report": ["report", "RESULTS", "--out", "OUT.html"],
     "blocs": ["blocs", str(BASELINE), "--figure", "OUT.png"],
+    "backtest": [
+        "backtest",
+        str(BASELINE.parents[1] / "backtests" / "history_2015_2025" / "events.toml"),
+        "--out",
+        "OUT",
+    ],
+    "calibrate": ["calibrate", str(BASELINE), "--until", "2019", "--out", "OUT"],
+    "explain": ["explain", str(BASELINE), "-n", "2", "--figure", "OUT.png"],
+    "whatif": [
+        "whatif",
+        str(BASELINE),
+        "--at",
+        "2017-01",
+        "--event",
+        "western_offer",
+        "--figure",
+        "OUT.png",
+    ],
+    "levers": ["levers", "RESULTS", "--outcome", "betrayal", "--figure", "OUT.png"],
+    "forecast": [
+        "forecast",
+        str(BASELINE.parents[1] / "forecasts" / "questions" / "outlook_2026_2030.toml"),
+        "--seal",
+        "--ledger",
+        "OUT.md",
+    ],
 }
 
 
@@ -179,7 +205,7 @@ def test_unwritable_output_is_one_line(tmp_path, capsys, results_dir, experiment
     ]
     code = main(argv)
     err = capsys.readouterr().err
-    field = "--figure" if command == "blocs" else "--out"
+    field = next(a for a in WRITERS[command] if a in ("--out", "--figure", "--ledger"))
     assert code == 2 and err.count("\n") == 1, err[-2000:]
     assert err.startswith(f"sim {command}: error: {field}: cannot write"), err
     assert (tmp_path / "file").read_text() == "mine"

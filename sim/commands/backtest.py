@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import check_counts
+from sim.commands.common import check_counts, check_writable
 from sim.validation.settings import DEFAULT_SEED
 
 DEFAULT_REPLICATES = 2000
@@ -65,11 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
+    out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
+    check_writable(out, "--out", folder=True)
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
-    out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
     with results.claim(out):
         results.check_target(out, args.force)
         with results.staged(out) as tmp:

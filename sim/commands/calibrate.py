@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument
+from sim.commands.common import add_scenario_argument, check_writable
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     sc = load(path)
     ranges = evidence_ranges(path)
     out = args.out or Path("calibrations") / f"{sc.name}_until_{args.until}"
+    check_writable(out, "--out", folder=True)
     base = problem_mod.build(sc, path, [], ranges, args.until, args.seed)
     screened = None
     if args.parameters:

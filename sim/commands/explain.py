@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_counts
+from sim.commands.common import check_counts, check_writable
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -104,6 +104,10 @@ def _default_actor(rp) -> str:
 def explain(args: argparse.Namespace) -> int:
     """Print the explanation; write the figure and table if asked."""
     from sim import explain as ex
+
+    for field, path in (("--figure", args.figure), ("--csv", args.csv)):
+        if path is not None:
+            check_writable(path, field, folder=False)
 
     rp = _replay(args)
     if args.actor is not None and args.actor not in rp.params.actors:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
 DEFAULT_LEDGER = Path("forecasts") / "LEDGER.md"
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         return verify(Path(words[1]), args.ledger)
     if len(words) != 1:
         raise SimInputError("expected one questions file", found=" ".join(words))
+    if args.seal:
+        check_writable(args.ledger, "--ledger", folder=False)
     from sim import results
     from sim.validation import forecast
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
 
@@ -54,6 +55,9 @@ def levers(args: argparse.Namespace) -> int:
     """Print the ranking and the region; write the figures if asked."""
     from sim import analysis
     from sim.analysis import levers as lv
+
+    if args.figure is not None:
+        check_writable(args.figure, "--figure", folder=False)
 
     for name, value, low, high in (
         ("--peel-alpha", args.peel_alpha, 0, 0.5),

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, add_size_arguments, check_counts
+from sim.commands.common import (
+    add_scenario_argument,
+    add_size_arguments,
+    check_counts,
+    check_writable,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -77,6 +82,10 @@ def _pairs(items: list[str], flag: str, example: str) -> dict[str, str]:
 def whatif(args: argparse.Namespace) -> int:
     """Run both arms, print the paired differences, write the table and figure if asked."""
     from sim import whatif as wi
+
+    for field, path in (("--figure", args.figure), ("--csv", args.csv)):
+        if path is not None:
+            check_writable(path, field, folder=False)
 
     check_counts(args.replicates, args.months, args.seed)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
