@@ -273,13 +273,7 @@ def _check_points(
         try:
             sc.with_overrides(point)
         except SimInputError as exc:
-            raise SimInputError(
-                f"points[{p}]: {exc.detail}",
-                file=exc.file,
-                field=exc.field,
-                found=exc.found,
-                allowed=exc.allowed,
-            ) from None
+            raise exc.prefixed(f"points[{p}]: ") from None
     return tuple(integer)
 
 

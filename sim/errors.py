@@ -29,6 +29,18 @@ class SimInputError(Exception):
         self.detail = message
         super().__init__(self._render())
 
+    def prefixed(self, prefix: str) -> SimInputError:
+        """The same error with ``prefix`` before its message (same file, field, found,
+        allowed), for a caller that knows the context the error arose in.
+        """
+        return SimInputError(
+            f"{prefix}{self.detail}",
+            file=self.file,
+            field=self.field,
+            found=self.found,
+            allowed=self.allowed,
+        )
+
     def _render(self) -> str:
         where = ": ".join(p for p in (self.file, self.field) if p)
         text = f"{where}: {self.detail}" if where else self.detail

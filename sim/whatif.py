@@ -153,13 +153,7 @@ def arms(
         baseline_sc = from_dict(base, sc.source) if not plain else sc
         changed_sc = from_dict(changed, sc.source)
     except SimInputError as exc:
-        raise SimInputError(
-            f"the intervention is not a valid scenario change: {exc.detail}",
-            file=exc.file,
-            field=exc.field,
-            found=exc.found,
-            allowed=exc.allowed,
-        ) from None
+        raise exc.prefixed("the intervention is not a valid scenario change: ") from None
     return Arms(baseline_sc, changed_sc, month, sc.date(month), tuple(changes), plain)
 
 
