@@ -1,6 +1,7 @@
 """The backtest: forecasts, baselines, scores per period, the command and its report."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -115,3 +116,26 @@ def test_the_command_refuses_an_event_without_a_source(tmp_path, capsys):
     code, _, err = run(["backtest", bad, "-n", "5", "--out", tmp_path / "x"], capsys)
     assert code == 2 and "events.iran_russia_2018_2019.source" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
+def test_the_command_takes_the_shipped_calibration_of_the_base_scenario(tmp_path, capsys):
+    cal = ROOT / "calibrations" / "baseline_until_2019"
+    out = tmp_path / "bt"
+    argv = ["backtest", EVENTS, "-n", "30", "--out", out, "--no-figures", "--posterior", cal]
+    code, stdout, _ = run(argv, capsys)
+    assert code == 0 and f"posterior {cal}" in stdout
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["parameter_source"] == "posterior" and meta["posterior"] == str(cal)
+    assert len(meta["varied"]) == 5 and len(meta["posterior_sha256"]) == 64
+
+    # A calibration of a scenario the events' scenario does not extend: one line, exit 2.
+    other = tmp_path / "other"
+    shutil.copytree(cal, other, ignore=shutil.ignore_patterns("*.parquet"))
+    shutil.copy(cal / "posterior.parquet", other)
+    meta = json.loads((other / "metadata.json").read_text())
+    (other / "metadata.json").write_text(json.dumps({**meta, "scenario_name": "shared_war"}))
+    argv[argv.index(cal)] = other
+    argv[argv.index(out)] = tmp_path / "bt2"
+    code, _, err = run(argv, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "another scenario" in err and "shared_war" in err

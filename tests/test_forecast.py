@@ -97,11 +97,20 @@ def test_a_question_needs_a_resolution_rule(tmp_path):
         forecast.load_questions(path)
 
 
-def test_unga_questions_wait_for_a_measurement_model():
+def test_the_shipped_unga_questions_need_a_calibration_and_read_states_as_it_does():
+    from sim.scenario import load
+    from sim.validation import measurement
+
     qs = forecast.load_questions(ROOT / "forecasts" / "questions" / "unga_2020_2023.toml")
     assert len(qs.questions) == 24 and {q.kind for q in qs.questions} == {"unga_distance"}
-    with pytest.raises(SimInputError, match="measurement model"):
+    with pytest.raises(SimInputError, match="--posterior"):
         forecast.answer(qs)
+    # Each question names the states the measurement declaration reads for its actors.
+    decl = measurement.load_declaration(qs.scenario, load(qs.scenario).actor_ids)
+    for q in qs.questions:
+        assert q.distance.year in (2020, 2021, 2022, 2023)
+        for actor in q.distance.pair:
+            assert all(code in q.distance.definition for code in decl.states[actor]), q.id
 
 
 def test_the_shipped_outlook_questions_load():

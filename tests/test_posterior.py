@@ -74,6 +74,34 @@ def test_simulate_with_a_posterior_gives_each_replicate_its_parameters(tmp_path)
     )
 
 
+def test_measurement_draws_come_from_the_particles_of_the_parameter_draws(tmp_path):
+    d = make(tmp_path)
+    table = pd.read_parquet(d / "posterior.parquet").assign(**{"measurement.scale": [1, 2, 3]})
+    table.to_parquet(d / "posterior.parquet")
+    post = posterior.load(d)
+    assert post.measurement_names == ("measurement.scale",) and len(post.sha256) == 64
+    action = post.draw(200, seed=5)["dynamics.action"]
+    scale = post.draw_measurement(200, seed=5)["measurement.scale"]
+    # Particle k has action 0.1 + 0.2 k and scale k + 1: each run's pair is one particle's.
+    np.testing.assert_allclose(scale, (action - 0.1) / 0.2 + 1)
+
+
+def test_a_posterior_serves_its_scenario_and_the_scenarios_that_extend_it(tmp_path):
+    from sim.scenario import load
+
+    history = load(ROOT / "scenarios" / "history_2015_2025.toml")
+    assert posterior.lineage(history) == ("history_2015_2025", "baseline")
+    posterior.check_scenario(posterior.load(make(tmp_path)), history)  # accepted
+    (tmp_path / "v").mkdir()
+    variant = posterior.load(make(tmp_path / "v", scenario="history_2015_2025"))
+    with pytest.raises(SimInputError, match="another scenario"):
+        posterior.check_scenario(variant, load(BASELINE))  # a base is not its variant
+    (tmp_path / "o").mkdir()
+    other = posterior.load(make(tmp_path / "o", scenario="shared_war"))
+    with pytest.raises(SimInputError, match="another scenario"):
+        posterior.check_scenario(other, history)
+
+
 @pytest.mark.parametrize(
     "broken", ["metadata", "kind", "weights"], ids=["no-metadata", "wrong-kind", "bad-weights"]
 )

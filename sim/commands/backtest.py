@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--posterior",
         type=Path,
         default=None,
-        help="a calibrated posterior (results directory with posterior.parquet); default: "
+        help="a calibration directory (sim calibrate) of the events' scenario or of one it "
+        "extends: each run draws the calibrated parameters from its posterior; default: "
         "parameters drawn from the evidence ranges",
     )
     which.add_argument(

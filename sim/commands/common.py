@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import SimInputError
 from sim.scenario.limits import (
@@ -24,6 +24,10 @@ from sim.scenario.limits import (
     check_run_months,
     integer_range,
 )
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+    from sim.validation.posterior import Posterior
 
 DEFAULT_SCENARIO_HELP = "scenario file (default: the shipped scenarios/baseline.toml)"
 
@@ -177,14 +181,14 @@ def add_posterior_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_posterior(path: str | None, scenario_name: str):
+def load_posterior(path: str | Path | None, scenario: Scenario) -> Posterior | None:
     """The posterior of a calibration directory (None without one), checked against the
-    scenario: it must have been calibrated on the same scenario.
+    scenario (a `Scenario`): it must have been calibrated on it or on a scenario it extends.
     """
     if path is None:
         return None
     from sim.validation import posterior
 
     post = posterior.load(path)
-    posterior.check_scenario(post, scenario_name)
+    posterior.check_scenario(post, scenario)
     return post

@@ -37,7 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--seal", action="store_true", help="write the record and append it to the ledger"
     )
     p.add_argument(
-        "--posterior", type=Path, default=None, help="a calibrated posterior (results directory)"
+        "--posterior",
+        type=Path,
+        default=None,
+        help="a calibration directory (sim calibrate) of the scenario or of one it extends; "
+        "needed by unga_distance questions, which are read through its measurement model",
     )
     p.add_argument(
         "--ledger", type=Path, default=DEFAULT_LEDGER,

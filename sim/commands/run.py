@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         for name, value in sc.parameters().items():
             print(f"{name} = {value}")
         return 0
-    post = load_posterior(args.posterior, sc.name)
+    post = load_posterior(args.posterior, sc)
     out = args.out or results.default_dir(sc.name, f"-seed{args.seed}")
     check_run_size(args.replicates, args.months or sc.months)
     check_writable(out, "--out", folder=True)

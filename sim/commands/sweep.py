@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         # the one line below says what happened and what is kept
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     exp = experiment.load_experiment(args.experiment)
-    post = load_posterior(args.posterior, exp.scenario.name)
+    post = load_posterior(args.posterior, exp.scenario)
     out = args.out or results.default_dir(exp.name)
     check_writable(out, "--out", folder=True)
     bars = []

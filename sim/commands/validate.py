@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         check_counts(args.joint_replicates, args.months, args.seed)
         if args.joint < 1:
             raise SimInputError("must be at least 1", field="--joint", found=args.joint)
-    post = load_posterior(args.posterior, sc.name)
+    post = load_posterior(args.posterior, sc)
     steps = 1 + 2 * len(ranges or {})  # the checks as given, then each parameter end
     with progress_bar(steps, "validating", "pass") as bar:
         update = bar.update if bar else None

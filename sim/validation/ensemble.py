@@ -6,13 +6,14 @@ of three sources, and says which:
 
 - ``evidence``: every number with a range in the scenario's evidence table (low < high) drawn
   independently and uniformly within it (whole numbers for months): the honest prior;
-- ``posterior``: rows of a calibrated posterior (``posterior.parquet`` in a results directory:
-  one column per dotted parameter name, an optional ``weight`` column), resampled by weight;
+- ``posterior``: particles of a calibration directory (`sim calibrate`), drawn by weight with
+  `sim.validation.posterior.Posterior.draw` (run r takes its own particle); the calibration
+  must be of the scenario or of one it extends. Parameters the calibration did not learn keep
+  the scenario's values;
 - ``point``: the scenario's own values for every run (randomness of the runs only).
 
-Parameter draws use their own seeded stream (`numpy.random.SeedSequence` of the seed and a
-fixed salt), apart from the runs' counter-based streams, so the same seed gives the same
-ensemble, byte for byte.
+Parameter draws use their own seeded streams, apart from the runs' counter-based streams, so
+the same seed gives the same ensemble, byte for byte.
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from sim.errors import SimInputError
 from sim.model import engine, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario, load
 from sim.scenario.evidence import scenario_evidence
-from sim.validation.events import file_sha256
+from sim.validation import posterior as posterior_mod
 
 SOURCES = ("evidence", "posterior", "point")
-POSTERIOR_FILE = "posterior.parquet"
 _DRAW_SALT = 0x5EED_2015  # separates parameter draws from the runs' streams
 CHUNK = 1000  # runs simulated together; results do not depend on it
 
@@ -47,8 +46,17 @@ class Ensemble:
     source: str  # evidence, posterior or point
     varied: tuple[str, ...]  # the dotted names whose values differ between runs
     seed: int
-    posterior: str | None = None  # path of the posterior file
-    posterior_sha256: str | None = None
+    post: posterior_mod.Posterior | None = None  # the calibration the runs drew from
+
+    @property
+    def posterior(self) -> str | None:
+        """The calibration directory the runs drew their parameters from, if any."""
+        return self.post.path if self.post is not None else None
+
+    @property
+    def posterior_sha256(self) -> str | None:
+        """SHA-256 of that calibration's posterior.parquet, if any."""
+        return self.post.sha256 if self.post is not None else None
 
     @property
     def runs(self) -> int:
@@ -64,7 +72,7 @@ class Ensemble:
                 f"{len(self.varied)} parameters drawn uniformly within their evidence ranges, "
                 "one draw per run"
             )
-        return f"posterior {self.posterior} ({len(self.varied)} parameters), resampled by weight"
+        return f"posterior {self.posterior} ({len(self.varied)} parameters), drawn by weight"
 
 
 def evidence_draws(
@@ -81,31 +89,6 @@ def evidence_draws(
         else:
             out[entry.name] = gen.uniform(entry.low, entry.high, runs)
     return out
-
-
-def posterior_draws(
-    path: str | Path, params: Params, runs: int, seed: int
-) -> tuple[dict[str, np.ndarray], Path]:
-    """``runs`` rows of a posterior, resampled with probability proportional to ``weight``."""
-    path = Path(path)
-    file = path / POSTERIOR_FILE if path.is_dir() else path
-    if not file.is_file():
-        allowed = f"a results directory with {POSTERIOR_FILE}"
-        raise SimInputError("no posterior here", file=str(path), allowed=allowed)
-    table = pd.read_parquet(file)
-    weight = table.pop("weight").to_numpy(float) if "weight" in table else np.ones(len(table))
-    usable = len(table) > 0 and np.all(np.isfinite(weight)) and (weight >= 0).all()
-    if not usable or weight.sum() <= 0:
-        raise SimInputError("expected rows with weights >= 0", file=str(file), field="weight")
-    for name in table.columns:
-        if name not in params.locate:
-            raise SimInputError(
-                "not a parameter of the scenario", file=str(file), field=name,
-                allowed="dotted names from `sim run SCENARIO --list-parameters`",
-            )  # fmt: skip
-    gen = np.random.default_rng(np.random.SeedSequence([seed, _DRAW_SALT]))
-    rows = gen.choice(len(table), size=runs, p=weight / weight.sum())
-    return {c: table[c].to_numpy()[rows] for c in table.columns}, file
 
 
 def simulate(params: Params, seed: int, runs: int, months: int) -> engine.Trajectory:
@@ -146,11 +129,13 @@ def build(
     sc = load(scenario_path)
     base = compile_params(sc)
     months = sc.months if months is None else int(months)
-    file: Path | None = None
+    post = None
     if source == "evidence":
         draws = evidence_draws(scenario_path, base, runs, seed)
     elif source == "posterior":
-        draws, file = posterior_draws(posterior, base, runs, seed)
+        post = posterior_mod.load(posterior)
+        posterior_mod.check_scenario(post, sc)
+        draws = post.draw(runs, seed)
     else:
         draws = {}
     params = base.assign(draws)
@@ -162,6 +147,5 @@ def build(
         source=source,
         varied=tuple(draws),
         seed=seed,
-        posterior=str(file) if file else None,
-        posterior_sha256=file_sha256(file) if file else None,
+        post=post,
     )

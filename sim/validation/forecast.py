@@ -10,9 +10,10 @@ reproduce them (questions, scenario, evidence and posterior hashes, package vers
 commit, seed) to a JSON record and appends the record's SHA-256 to the ledger
 (`sim.validation.ledger`); `verify` checks a record against the ledger and re-runs it.
 
-Questions of kind ``unga_distance`` (UN General Assembly ideal-point distances) need a
-calibrated posterior with a measurement model from alignment to ideal points; without one
-they are refused.
+Questions of kind ``unga_distance`` (UN General Assembly ideal-point distances) are answered
+through a calibration's measurement model (`sim.validation.distances`), so they need a
+calibration directory (``posterior``); the record then also holds the hashes of the
+measurement declaration and of the data file, and `verify` checks them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sim import __version__
 from sim.errors import SimInputError
 from sim.scenario import Scenario, calendar, load, read_toml
 from sim.scenario.evidence import scenario_evidence
+from sim.validation import distances
 from sim.validation import ensemble as ensemble_mod
 from sim.validation import ledger as ledger_mod
 from sim.validation.events import (
@@ -46,8 +48,16 @@ from sim.validation.events import (
 FORMAT = "sim-forecast-record"
 FORMAT_VERSION = 1
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-MEASURED = ("unga_distance",)  # kinds that need a measurement model
+MEASURED = (distances.KIND,)  # kinds answered through a calibration's measurement model
 META_KEYS = ("name", "scenario", "horizon", "replicates", "seed", "description")
+# The inputs a record names by hash, checked again by `verify`.
+HASHED = (
+    "scenario_sha256",
+    "evidence_sha256",
+    "posterior_sha256",
+    "measurement_sha256",
+    "data_sha256",
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,9 @@ class Question:
     id: str
     resolution: str
     note: str
-    observable: Observable | None  # None for a measured kind (needs a measurement model)
+    observable: Observable | None  # None for a measured kind
     kind: str
+    distance: distances.DistanceQuestion | None = None  # a measured kind's question
 
 
 @dataclass(frozen=True)
@@ -118,16 +129,13 @@ def load_questions(path: str | Path) -> QuestionSet:
         if not isinstance(resolution, str) or not resolution.strip():
             fail(f"{field}.resolution", "every question needs a resolution rule", found=resolution)
         kind = q.get("kind")
+        obs = dist = None
         if kind in MEASURED:
-            for key in q:
-                if key not in (*QUESTION_KEYS, "pair", "year"):
-                    fail(f"{field}.{key}", "unknown key")
-            obs = None
+            dist = distances.parse(qid, q, src, field)
         else:
             obs = observable(qid, q, src, field, QUESTION_KEYS)
-        questions.append(
-            Question(qid, resolution.strip(), str(q.get("note", "")).strip(), obs, str(kind))
-        )
+        note = str(q.get("note", "")).strip()
+        questions.append(Question(qid, resolution.strip(), note, obs, str(kind), dist))
     return QuestionSet(
         name=meta["name"].strip(),
         path=path,
@@ -183,13 +191,13 @@ def git_state(where: Path | None = None) -> dict[str, Any]:
 
 def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, Any]:
     """Run the ensemble and answer every question: the body of a forecast record."""
-    measured = [q.id for q in qs.questions if q.observable is None]
-    if measured:
+    measured = [q for q in qs.questions if q.distance is not None]
+    if measured and posterior is None:
         raise SimInputError(
-            "needs a calibrated posterior with a measurement model from alignment to UN "
-            "General Assembly ideal points, which this version does not have",
+            "needs a calibration (--posterior DIR): UN General Assembly distances are read "
+            "through its measurement model",
             file=str(qs.path),
-            field=f"questions.{measured[0]}",
+            field=f"questions.{measured[0].id}",
         )
     sc = load(qs.scenario)
     months = calendar.month_of(qs.horizon, sc.start)
@@ -199,9 +207,27 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
         )
     source = "posterior" if posterior is not None else "evidence"
     ens = ensemble_mod.build(qs.scenario, qs.replicates, qs.seed, months, source, posterior)
+    model = distances.prepare(ens.post, str(qs.scenario), sc) if measured else None
+    for q in measured:
+        distances.check(q.distance, model, months, sc.start, str(qs.path))
+    for q in qs.questions:
+        if q.observable is not None:
+            check_against(q.observable, ens.params, months, str(qs.path))
+    measured_values = {}
+    if measured:
+        measured_values = distances.values(
+            [q.distance for q in measured],
+            model,
+            ens.traj,
+            ens.params.actors,
+            ens.post.draw_measurement(ens.runs, ens.seed),
+            ens.seed,
+        )
     answers = []
     for q in qs.questions:
-        check_against(q.observable, ens.params, months, str(qs.path))
+        if q.distance is not None:
+            answers.append(_measured_answer(q, model, measured_values[q.id], ens.weights))
+            continue
         v = values(q.observable, ens.traj, ens.params)
         item = {
             "id": q.id,
@@ -216,9 +242,7 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
             item["type"] = "binary"
             item["probability"] = float(np.sum(ens.weights * v))
         else:
-            item["type"] = "numeric"
-            item["mean"] = float(np.sum(ens.weights * v))
-            item["quantiles"] = {f"{p:g}": float(np.quantile(v, p)) for p in QUANTILES}
+            item.update(_numeric(v, ens.weights))
         answers.append(item)
     return {
         "format": FORMAT,
@@ -233,12 +257,43 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
         "evidence_sha256": evidence_sha256(qs.scenario),
         "posterior": ens.posterior,
         "posterior_sha256": ens.posterior_sha256,
+        "measurement": model.describe() if model else None,
+        "measurement_sha256": model.declaration_sha256 if model else None,
+        "data_sha256": model.data_sha256 if model else None,
         "parameters": ens.describe(),
         "horizon": qs.horizon,
         "months": months,
         "replicates": qs.replicates,
         "seed": qs.seed,
         "answers": answers,
+    }
+
+
+def _numeric(v: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
+    """A numeric answer: its mean and quantiles over the runs."""
+    return {
+        "type": "numeric",
+        "mean": float(np.sum(weights * v)),
+        "quantiles": {f"{p:g}": float(np.quantile(v, p)) for p in QUANTILES},
+    }
+
+
+def _measured_answer(
+    q: Question, model: distances.Model, v: np.ndarray, weights: np.ndarray
+) -> dict[str, Any]:
+    d = q.distance
+    return {
+        "id": q.id,
+        "label": d.label,
+        "kind": q.kind,
+        "window": list(d.window),
+        "definition": d.definition,
+        "resolution": q.resolution,
+        "note": q.note,
+        "pair": list(d.pair),
+        "year": d.year,
+        "session_months": list(distances.session_months(d, model)),
+        **_numeric(v, weights),
     }
 
 
@@ -262,11 +317,16 @@ def seal(
             allowed="another [forecast] name",
         )
     record = answer(qs, posterior)
+    # Paths relative to the record, so a checkout anywhere can verify it.
+    record["questions_file"] = _relative(qs.path, out.parent)
+    record["scenario_file"] = _relative(qs.scenario, out.parent)
+    if posterior is not None:
+        record["posterior"] = _relative(posterior, out.parent)
+    if record["measurement"] is not None:
+        measurement = record["measurement"]
+        measurement["declaration"] = _relative(measurement["declaration"], out.parent)
     record.update(
         {
-            # Paths relative to the record, so a checkout anywhere can verify it.
-            "questions_file": _relative(qs.path, out.parent),
-            "scenario_file": _relative(qs.scenario, out.parent),
             "sealed_at": sealed_at,
             "sim_version": __version__,
             "git": git_state(),
@@ -280,7 +340,7 @@ def seal(
     return out, ledger_mod.append(ledger, out, sealed_at)
 
 
-def _relative(path: Path, folder: Path) -> str:
+def _relative(path: str | Path, folder: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
 
 
@@ -325,9 +385,14 @@ def verify(record_path: str | Path, ledger: str | Path) -> list[Check]:
     same = file_sha256(questions) == record["questions_sha256"]
     checks.append(Check("questions", same, f"{questions} {'unchanged' if same else 'changed'}"))
     qs = load_questions(questions)
-    again = answer(qs, record.get("posterior"))
-    for key in ("scenario_sha256", "evidence_sha256", "posterior_sha256"):
-        same = again[key] == record[key]
+    posterior = record.get("posterior")
+    if posterior is not None:
+        posterior = Path(os.path.normpath(record_path.parent / posterior))
+    again = answer(qs, posterior)
+    for key in HASHED:
+        if again.get(key) is None and record.get(key) is None:
+            continue  # e.g. no posterior, or a record without measured questions
+        same = again.get(key) == record.get(key)
         checks.append(Check(key.removesuffix("_sha256"), same, "unchanged" if same else "changed"))
     differ = [a["id"] for a, b in zip(again["answers"], record["answers"], strict=False) if a != b]
     if len(again["answers"]) != len(record["answers"]):

@@ -5,12 +5,18 @@ A calibration directory (`sim calibrate`) holds the weighted particles in ``post
 weighted inverse CDF of a uniform from the counter-based stream (seed, `STREAM`, r), so a
 replicate's draw depends on the seed and its index only (not on how many replicates run or how
 they are chunked): same seed, same draws; another seed, other draws. Apply the draws with
-`Params.assign` (or pass the `Posterior` to `sim.api.simulate`, which does).
+`Params.assign` (or pass the `Posterior` to `sim.api.simulate`, which does). `draw_measurement`
+gives the same particles' measurement parameters (offset, scale, noise of the calibration's
+measurement model), for forecasts of measured quantities.
+
+A posterior calibrated on a scenario serves that scenario and every scenario that extends it
+(`check_scenario`): a variant adds regimes or changes numbers the calibration did not learn.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +25,13 @@ import pandas as pd
 
 from sim.errors import SimInputError
 from sim.model import rng
+from sim.scenario import Scenario, read_toml
+from sim.scenario.evidence import extends_chain
+from sim.validation.events import file_sha256
 from sim.validation.measurement import PARAMETERS as MEASUREMENT
 
 KIND = "calibration"
+FILE = "posterior.parquet"
 STREAM = 0xCA11B  # the 'point' index of the draws' streams, apart from any run's
 NOTE = "intervals include parameter uncertainty (posterior {path})"
 
@@ -36,6 +46,9 @@ class Posterior:
     names: tuple[str, ...]
     values: np.ndarray  # (n, D)
     weights: np.ndarray  # (n,) summing to 1
+    sha256: str = ""  # of posterior.parquet's bytes
+    measurement_names: tuple[str, ...] = ()  # the measurement parameters calibrated with them
+    measurement_values: np.ndarray | None = None  # (n, M)
 
     @property
     def note(self) -> str:
@@ -53,6 +66,14 @@ class Posterior:
         """Per-replicate values of each calibrated scenario parameter, by dotted name."""
         idx = self.indices(replicates, seed)
         return {n: self.values[idx, k] for k, n in enumerate(self.names)}
+
+    def draw_measurement(self, replicates: int, seed: int) -> dict[str, np.ndarray]:
+        """Per-replicate measurement parameters of the particles `draw` gives the same
+        replicates (the joint posterior, not independent marginals).
+        """
+        idx = self.indices(replicates, seed)
+        values = self.measurement_values
+        return {n: values[idx, k] for k, n in enumerate(self.measurement_names)}
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -79,18 +100,22 @@ def load(path: str | Path) -> Posterior:
     """Read a calibration directory's posterior (checked: columns, finite values, weights)."""
     path = Path(path)
     meta = read_metadata(path)
-    file = path / "posterior.parquet"
+    file = path / FILE
     try:
         table = pd.read_parquet(file)
     except (OSError, ValueError) as exc:
         raise SimInputError(f"unreadable posterior: {exc}", file=str(file)) from None
-    names = tuple(n for n in meta.get("parameters_calibrated", []) if n not in MEASUREMENT)
-    missing = [n for n in (*names, "weight") if n not in table.columns]
+    calibrated = meta.get("parameters_calibrated", [])
+    names = tuple(n for n in calibrated if n not in MEASUREMENT)
+    measured = tuple(n for n in calibrated if n in MEASUREMENT)
+    missing = [n for n in (*names, *measured, "weight") if n not in table.columns]
     if missing:
         raise SimInputError("column missing", file=str(file), field=missing[0])
     values = table[list(names)].to_numpy(dtype=float)
+    extra = table[list(measured)].to_numpy(dtype=float)
     weights = table["weight"].to_numpy(dtype=float)
-    if len(table) == 0 or not np.isfinite(values).all() or not np.isfinite(weights).all():
+    finite = np.isfinite(values).all() and np.isfinite(extra).all()
+    if len(table) == 0 or not finite or not np.isfinite(weights).all():
         raise SimInputError("expected finite values in every row", file=str(file))
     if (weights < 0).any() or weights.sum() <= 0:
         raise SimInputError("weights must be >= 0 with a positive sum", file=str(file))
@@ -101,16 +126,48 @@ def load(path: str | Path) -> Posterior:
         names=names,
         values=values,
         weights=weights / weights.sum(),
+        sha256=file_sha256(file),
+        measurement_names=measured,
+        measurement_values=extra,
     )
 
 
-def check_scenario(posterior: Posterior, scenario_name: str) -> None:
-    """Refuse a posterior calibrated on another scenario than the run's base."""
-    if posterior.scenario and posterior.scenario != scenario_name:
+def lineage(scenario: Scenario) -> tuple[str, ...]:
+    """The scenario's name, then the names of the scenarios it extends (nearest first).
+
+    Read along ``scenario.extends`` from the scenario's file; a scenario without a file (built
+    in memory) has only its own name.
+    """
+    if not Path(scenario.source).is_file():
+        return (scenario.name,)
+    names = [scenario.name]
+    for path in extends_chain(scenario.source)[1:]:
+        meta = read_toml(path).get("scenario")
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        if isinstance(name, str) and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def check_scenario(posterior: Posterior, scenario: Scenario) -> None:
+    """Refuse a posterior calibrated on a scenario that is neither this one nor one it
+    extends, or one that learned a number the scenario does not have.
+    """
+    names = lineage(scenario)
+    if posterior.scenario and posterior.scenario not in names:
         raise SimInputError(
-            "posterior was calibrated on another scenario",
+            "posterior was calibrated on another scenario (neither this one nor one it extends)",
             file=posterior.path,
             field="scenario",
             found=posterior.scenario,
-            allowed=scenario_name,
+            allowed=", ".join(names),
         )
+    known = scenario.parameters()
+    for name in posterior.names:
+        if name not in known:
+            raise SimInputError(
+                "not a parameter of the scenario",
+                file=str(Path(posterior.path) / FILE),
+                field=name,
+                allowed=f"dotted names of {scenario.name} (`sim run SCENARIO --list-parameters`)",
+            )
