@@ -1,7 +1,12 @@
 """The array engine: runs the rules for many replicates at once.
 
-A run is identified by its stream key (see `sim.rng`); the engine steps all rows together
-through `sim.model.rules.step`, so its speed comes from numpy, not from a loop over agents.
+A run is identified by its stream key (see `sim.model.rng`). `simulate` runs the compiled
+kernel (`sim.model.kernel.run`): a loop over replicates and months in machine code, the same
+per-replicate functions the Mesa model calls. Regime changes are applied between months in
+Python (`Params.at_month`), which cuts the horizon into a few segments, each one kernel call.
+
+`simulate_numpy` steps all replicates together through the numpy rules (`sim.model.rules`):
+the reference the kernel is checked and benchmarked against.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.model import rng, rules
+from sim.model import kernel, rng, rules
 from sim.model.params import Params
 
 
@@ -62,6 +67,46 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
 
     ``params`` has one shared row or one row per key.
     """
+    months = params.months if months is None else int(months)
+    r = len(keys)
+    n, e, d = len(params.actors), len(params.events), len(params.deals)
+    pairs = pair_index(n)
+    iu, ju = np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+    align = np.empty((r, months + 1, len(pairs)), dtype=np.float32)
+    actions = np.empty((r, months, n), dtype=np.int8)
+    fired = np.empty((r, months, e), dtype=bool)
+    offers = np.empty((r, months, d), dtype=bool)
+    state = kernel.start_buffers(params, r)
+    align[:, 0] = state.alignment[:, iu, ju]
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    first = 0
+    for last in segments(params, months):
+        params = params.at_month(first + 1)  # regime changes from this month on
+        p = kernel.pack(params)
+        kernel.run(
+            state, p, kernel.work(p), keys, first, last, iu, ju, align, actions, fired, offers
+        )
+        first = last
+    return Trajectory(
+        pairs=pairs,
+        alignment=align,
+        actions=actions,
+        fired=fired,
+        offers=offers,
+        start=params.start,
+    )
+
+
+def segments(params: Params, months: int) -> list[int]:
+    """Ends of the stretches of months with the same parameters: a new stretch starts in each
+    month in which some row's regime starts (month 1 always starts the first).
+    """
+    starts = {int(m) for m in np.unique(params.rg_month) if 1 < m <= months}
+    return [m - 1 for m in sorted(starts)] + [months]
+
+
+def simulate_numpy(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
+    """`simulate` through the numpy rules, all replicates stepped together: the reference."""
     months = params.months if months is None else int(months)
     r = len(keys)
     n, e, d = len(params.actors), len(params.events), len(params.deals)
