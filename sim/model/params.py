@@ -269,7 +269,9 @@ def derive(p: Params) -> Derived:
     n, k = p.pos.shape[1], p.pos.shape[2]
     root = np.sqrt(p.sal[:, :, None, :] * p.sal[:, None, :, :])
     agree = 1.0 - np.abs(p.pos[:, :, None, :] - p.pos[:, None, :, :])
-    w = np.stack([p.overlap, p.balance, p.action, p.trust], axis=1).astype(np.float64)
+    # One of the four pull weights may vary per row while the others are shared.
+    pulls = np.broadcast_arrays(p.overlap, p.balance, p.action, p.trust)
+    w = np.stack(pulls, axis=1).astype(np.float64)
     total = w.sum(axis=1, keepdims=True)
     return Derived(
         issue_weight=(p.sal * p.pos)[:, :, None, :] * p.effect,
