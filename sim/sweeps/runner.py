@@ -467,6 +467,8 @@ def run_sweep(
     todo = [c for c in range(plan.chunks) if c not in done]
     summary = Summary(out, plan.runs, plan.chunks, skipped=len(done))
     update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
+    if todo and workers > 1 and not scheduler:
+        warm_up(plan)
     try:
         stream = execute((plan.task(c) for c in todo), workers, scheduler)
         try:
@@ -496,6 +498,14 @@ def run_sweep(
     meta.update(finished=results.now(), status="complete" if complete else "incomplete")
     results.write_json(meta, out / "metadata.json")
     return summary
+
+
+def warm_up(plan: Plan) -> None:
+    """Compile the kernel here (or load it from numba's disk cache), so that local workers
+    load it from the cache instead of each compiling it on a first run.
+    """
+    keys = rng.run_keys(plan.experiment.seed, np.zeros(1, np.int64), np.zeros(1, np.int64))
+    engine.simulate(plan.params, keys, 1)
 
 
 def _write_failures(out: Path, failures: list[dict[str, Any]]) -> None:
