@@ -149,13 +149,15 @@ def test_choose_matches_the_numpy_rules(seed, amax):
 
 
 def test_uniforms_are_the_streams_of_sim_rng_bit_for_bit():
-    keys = rng.run_keys(11, np.arange(4), np.arange(4))
-    out = np.zeros(7)
+    keys = rng.run_keys(11, np.arange(kernel.BLOCK + 5), np.zeros(kernel.BLOCK + 5, np.int64))
+    padded = np.concatenate([keys, np.zeros(kernel.BLOCK - 5, np.uint64)])
     for month in (0, 1, 119, 5000):
         want = rng.uniforms(keys, month, 7)
-        for r, key in enumerate(keys):
-            kernel.uniforms(key, month, 7, out)
-            np.testing.assert_array_equal(out, want[r])
+        for blk in (0, 1):
+            u = np.zeros((7, kernel.BLOCK))
+            kernel.uniforms(padded, month, 7, u, blk)
+            got = u.T[: len(keys) - blk * kernel.BLOCK]
+            np.testing.assert_array_equal(got, want[blk * kernel.BLOCK :][: len(got)])
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)

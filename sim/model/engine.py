@@ -62,6 +62,9 @@ def pair_index(n: int) -> tuple[tuple[int, int], ...]:
     return tuple((i, j) for i in range(n) for j in range(i + 1, n))
 
 
+BATCH = 8192  # replicates per kernel call: bounds the per-replicate copies of the parameters
+
+
 def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
     """Run ``len(keys)`` replicates for ``months`` (default: the scenario's horizon).
 
@@ -76,17 +79,13 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
     actions = np.empty((r, months, n), dtype=np.int8)
     fired = np.empty((r, months, e), dtype=bool)
     offers = np.empty((r, months, d), dtype=bool)
-    state = kernel.start_buffers(params, r)
-    align[:, 0] = state.alignment[:, iu, ju]
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    first = 0
-    for last in segments(params, months):
-        params = params.at_month(first + 1)  # regime changes from this month on
-        p = kernel.pack(params)
-        kernel.run(
-            state, p, kernel.work(p), keys, first, last, iu, ju, align, actions, fired, offers
-        )
-        first = last
+    for lo in range(0, r, BATCH):
+        rows = np.arange(lo, min(lo + BATCH, r))
+        part = params.take(rows)
+        out = (align[rows[0] : rows[-1] + 1], actions[lo : lo + len(rows)])
+        out += (fired[lo : lo + len(rows)], offers[lo : lo + len(rows)])
+        _simulate_batch(part, keys[rows], months, iu, ju, *out)
     return Trajectory(
         pairs=pairs,
         alignment=align,
@@ -95,6 +94,22 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
         offers=offers,
         start=params.start,
     )
+
+
+def _simulate_batch(params, keys, months, iu, ju, align, actions, fired, offers) -> None:
+    """Run one batch of replicates through the kernel, into the output views."""
+    r = len(keys)
+    state = kernel.start_buffers(params, r)
+    align[:, 0] = kernel.unblocked(state.alignment[:, iu, ju], r)
+    # The kernel's last block is padded with copies of the last run (not recorded).
+    padded = keys[np.minimum(np.arange(kernel.blocks(r) * kernel.BLOCK), r - 1)]
+    first = 0
+    for last in segments(params, months):
+        params = params.at_month(first + 1)  # regime changes from this month on
+        p = kernel.pack(params, r)
+        out = (align, actions, fired, offers)
+        kernel.run(state, p, kernel.work(p), padded, first, last, iu, ju, *out)
+        first = last
 
 
 def segments(params: Params, months: int) -> list[int]:

@@ -1,12 +1,12 @@
-"""The compiled kernel: the model's monthly rules as numba functions, one replicate at a time.
+"""The compiled kernel: the model's monthly rules as numba functions over blocks of replicates.
 
 This is what runs. The array engine (`sim.model.engine.simulate`) calls `run`, a compiled loop
-over replicates and months; the Mesa model (`sim.model.mesa_model`) calls `initial_state`,
-`prepare`, `choose` and `transition` on one replicate, and these call the very same compiled
-per-replicate functions, so the two cannot disagree. The functions carry the names of their
-numpy counterparts in `sim.model.rules`, which states the equations as array algebra, documents
-them and serves as the test oracle (tests/test_kernel.py compares the two on random states and
-parameters); a change to a rule goes into both.
+over blocks of replicates and months; the Mesa model (`sim.model.mesa_model`) calls `start`,
+`prepare_month`, `choose` and `transition_month` on one replicate, and these call the very
+same compiled functions (on a block of one), so the two cannot disagree. The functions carry
+the names of their numpy counterparts in `sim.model.rules`, which states the equations as
+array algebra, documents them and serves as the test oracle (tests/test_kernel.py compares
+the two on random states and parameters); a change to a rule goes into both.
 
 Numbers: the kernel sums in a fixed order where numpy and BLAS choose their own, so results
 agree with `sim.model.rules` to about 1e-15, not bit for bit; a logit draw that lands within
@@ -14,10 +14,14 @@ that distance of an edge of the cumulative probabilities may pick the neighbouri
 (`python benchmarks/bench_kernel.py --agreement` counts how often). Within the kernel, results
 are exact: the same inputs give the same bytes whatever the batch.
 
+Layout: every array the kernel reads or updates has the replicate as its last axis
+(parameters as `Arrays`, per replicate even when shared, see `pack`; the state as `Buffers`),
+and the replicates of a block of `BLOCK` advance through each step of a month together, so each
+step is a short loop over neighbouring memory that the compiler turns into vector
+instructions, and the processor overlaps the replicates' chains of dependent arithmetic.
+
 Compilation is cached on disk (``cache=True``, next to this file or in numba's user cache
-directory), so only the first process after an install or a change compiles. Parameters travel
-as one `Arrays` named tuple of contiguous arrays (`pack`), the state as a `Buffers` named tuple
-(leading replicate axis R); parameter arrays keep a leading row axis of 1 (shared) or R.
+directory), so only the first process after an install or a change compiles.
 """
 
 from __future__ import annotations
@@ -76,11 +80,21 @@ FIELDS = (
     ("ev_align", np.float64),
     ("ev_stakes", np.float64),
 )
-# Derived tables in the kernel's layout (see `pack`), with the Derived arrays used as they are.
+STRUCTURE = (
+    "valid",
+    "deal_actor",
+    "deal_action",
+    "deal_victim",
+    "ev_offer",
+    "act_offer",
+    "policy0",
+)
+# Derived tables in the kernel's layout (see `pack`), and Derived arrays used as they are.
 LAYOUT = ("issue_by_stake", "commit_by_relation", "num_by_stake", "den_by_stake")
 DERIVED = ("dependence", "extremity", "cap_share", "weights")
+BLOCK = 32  # replicates that advance together
 Arrays = namedtuple("Arrays", [f for f, _ in FIELDS] + ["pair_i", "pair_j", *LAYOUT, *DERIVED])
-Arrays.__doc__ = "A parameter set as the kernel reads it: contiguous arrays, fixed dtypes."
+Arrays.__doc__ = "A parameter set as the kernel reads it: replicate axis last, fixed dtypes."
 
 STATE = (
     ("alignment", np.float64),
@@ -97,109 +111,143 @@ STATE = (
     ("bound_left", np.int64),
 )
 Buffers = namedtuple("Buffers", [f for f, _ in STATE])
-Buffers.__doc__ = "The state's arrays (leading replicate axis), which the kernel updates in place."
+Buffers.__doc__ = "The state's arrays (replicate axis last), which the kernel updates in place."
 
 Work = namedtuple(
-    "Work", "u fired tau relation const eu rel weights chosen stance num den target taken"
+    "Work",
+    "u fired tau relation const eu rel weights top total cdf cost ok chosen stance num den "
+    "target taken",
 )
-Work.__doc__ = "Scratch arrays for one replicate-month, allocated once per call."
+Work.__doc__ = "Scratch arrays for one block of replicates (block axis last)."
 
 
 def work(p: Arrays) -> Work:
     """Scratch arrays sized for a parameter set (the compiled loops allocate nothing)."""
     n, amax = p.valid.shape
-    e, d, pairs = p.ev_month.shape[1], p.deal_actor.shape[0], p.pair_i.shape[0]
+    e, d, pairs, b = p.ev_month.shape[1], p.deal_actor.shape[0], p.pair_i.shape[0], BLOCK
     return Work(
-        u=np.zeros(e + n),
-        fired=np.zeros(e, np.bool_),
-        tau=np.zeros((n, n)),
-        relation=np.zeros((2 * n, n)),
-        const=np.zeros(n),
-        eu=np.zeros(n * amax),
-        rel=np.zeros(n * amax),
-        weights=np.zeros(n * amax),
-        chosen=np.zeros(n, np.int64),
-        stance=np.zeros((n, n)),
-        num=np.zeros(pairs),
-        den=np.zeros(pairs),
-        target=np.zeros(pairs),
-        taken=np.zeros(d, np.bool_),
+        u=np.zeros((e + n, b)),
+        fired=np.zeros((e, b), np.bool_),
+        tau=np.zeros((n, n, b)),
+        relation=np.zeros((2 * n, n, b)),
+        const=np.zeros((n, b)),
+        eu=np.zeros((n * amax, b)),
+        rel=np.zeros((n * amax, b)),
+        weights=np.zeros((n * amax, b)),
+        top=np.zeros(b),
+        total=np.zeros(b),
+        cdf=np.zeros(b),
+        cost=np.zeros(b),
+        ok=np.zeros(b, np.bool_),
+        chosen=np.zeros((n, b), np.int64),
+        stance=np.zeros((n, n, b)),
+        num=np.zeros((pairs, b)),
+        den=np.zeros((pairs, b)),
+        target=np.zeros((pairs, b)),
+        taken=np.zeros((d, b), np.bool_),
     )
 
 
-def pack(params: Params) -> Arrays:
-    """The kernel's view of a parameter set (cached on the `Params` object).
+def blocks(replicates: int) -> int:
+    """Number of blocks of `BLOCK` replicates that hold ``replicates``."""
+    return -(-replicates // BLOCK)
 
-    The tables of the month's sums (issues over stakes, relations over partners, interest
-    overlap over stakes) are laid out with the summed axis first: the kernel then runs one
-    sum per (actor, action) cell, or per pair, side by side over neighbouring memory instead
-    of one after another; the order of the terms within each sum is unchanged.
+
+def _blocked(x: np.ndarray, replicates: int, dtype) -> np.ndarray:
+    """(R', ...) with R' in (1, R) -> (blocks, ..., BLOCK), contiguous; a last block that is
+    not full repeats the last replicate.
+    """
+    rows = np.minimum(np.arange(blocks(replicates) * BLOCK), replicates - 1)
+    x = np.broadcast_to(x, (replicates, *x.shape[1:]))[rows]
+    x = x.reshape(-1, BLOCK, *x.shape[1:])
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1), dtype=dtype)
+
+
+def unblocked(x: np.ndarray, replicates: int) -> np.ndarray:
+    """The inverse of `_blocked`: (blocks, ..., BLOCK) -> (R, ...)."""
+    x = np.moveaxis(x, -1, 1)
+    return np.ascontiguousarray(x.reshape(-1, *x.shape[2:])[:replicates])
+
+
+def pack(params: Params, replicates: int) -> Arrays:
+    """The kernel's view of a parameter set for ``replicates`` rows (cached on the `Params`
+    object for the last size asked).
+
+    Each row array becomes (..., R), shared ones repeated for every replicate. The tables of
+    the month's sums (issues over stakes, relations over partners, interest overlap over
+    stakes) put the summed axis first; the order of the terms within each sum is unchanged.
     """
     cached = params.__dict__.get("_kernel_arrays")
-    if cached is None:
-        d = params.derived
-        n, amax = params.valid.shape
-        iu, ju = np.triu_indices(n, 1)
-        pair = iu * n + ju
+    if cached is not None and cached[0] == replicates:
+        return cached[1]
+    d = params.derived
+    n, amax = params.valid.shape
+    iu, ju = np.triu_indices(n, 1)
+    pair = iu * n + ju
 
-        def by_term(table: np.ndarray) -> np.ndarray:  # (P, N, A, X) -> (P, X, N * A)
-            return table.reshape(table.shape[0], n * amax, -1).transpose(0, 2, 1)
+    def by_term(table: np.ndarray) -> np.ndarray:  # (P, N, A, X) -> (P, X, N * A)
+        return table.reshape(table.shape[0], n * amax, -1).transpose(0, 2, 1)
 
-        layout = {
-            "issue_by_stake": by_term(d.issue_weight),
-            "commit_by_relation": by_term(d.stance_commit),
-            "num_by_stake": d.overlap_num[:, pair].transpose(0, 2, 1),
-            "den_by_stake": d.overlap_den[:, pair].transpose(0, 2, 1),
-        }
-        cached = Arrays(
-            *(np.ascontiguousarray(getattr(params, f), dtype=t) for f, t in FIELDS),
-            iu.astype(np.int64),
-            ju.astype(np.int64),
-            *(np.ascontiguousarray(layout[f], dtype=np.float64) for f in LAYOUT),
-            *(np.ascontiguousarray(getattr(d, f), dtype=np.float64) for f in DERIVED),
-        )
-        # Params is frozen; like `functools.cached_property`, write the instance dict.
-        params.__dict__["_kernel_arrays"] = cached
-    return cached
+    layout = {
+        "issue_by_stake": by_term(d.issue_weight),
+        "commit_by_relation": by_term(d.stance_commit),
+        "num_by_stake": d.overlap_num[:, pair].transpose(0, 2, 1),
+        "den_by_stake": d.overlap_den[:, pair].transpose(0, 2, 1),
+    }
+    arrays = Arrays(
+        *(
+            np.ascontiguousarray(getattr(params, f), dtype=t)
+            if f in STRUCTURE
+            else _blocked(getattr(params, f), replicates, t)
+            for f, t in FIELDS
+        ),
+        iu.astype(np.int64),
+        ju.astype(np.int64),
+        *(_blocked(layout[f], replicates, np.float64) for f in LAYOUT),
+        *(_blocked(getattr(d, f), replicates, np.float64) for f in DERIVED),
+    )
+    # Params is frozen; like `functools.cached_property`, write the instance dict.
+    params.__dict__["_kernel_arrays"] = (replicates, arrays)
+    return arrays
 
 
 def buffers(state: State) -> Buffers:
-    """Private copies of a state's arrays for the kernel to update in place."""
-    return Buffers(*(np.array(getattr(state, f), dtype=t, order="C") for f, t in STATE))
+    """Private copies of a state's arrays in the kernel's blocked layout, to update in place."""
+    r = len(state.actions)
+    return Buffers(*(_blocked(getattr(state, f), r, t) for f, t in STATE))
 
 
-def _state(buf: Buffers, month: int) -> State:
-    return State(month=month, **buf._asdict())
+def _state(buf: Buffers, month: int, replicates: int) -> State:
+    fields = {f: unblocked(x, replicates) for f, x in buf._asdict().items()}
+    return State(month=month, **fields)
 
 
-# The per-replicate rules are inlined into the loops that call them (numba IR inlining). The
-# loops run without numba's reference counting (``_nrt=False``, a long-standing numba option):
-# they allocate nothing (scratch comes from `work`), and with it every read of an array from
-# the parameter tuple inside a branch paid an atomic increment and decrement, which made the
+# The rules are inlined into the loops that call them (numba IR inlining). The loops run
+# without numba's reference counting (``_nrt=False``, a long-standing numba option): they
+# allocate nothing (scratch comes from `work`), and with it every read of an array from the
+# parameter tuple inside a branch paid an atomic increment and decrement, which made the
 # kernel 4x slower. ``error_model="numpy"``: a division by zero gives inf or nan, as in numpy.
 _rule = njit(cache=True, inline="always", error_model="numpy")
 _loop = njit(cache=True, _nrt=False, error_model="numpy")
 
 # --------------------------------------------------------------------------------------------
-# Per-replicate rules (names as in `sim.model.rules`). ``s`` is the state, ``p`` the parameters,
-# ``r`` the replicate; a parameter array's row is ``_row(array, r)``.
+# The rules (names as in `sim.model.rules`), for the replicates b0 .. b0 + nb - 1 of a block.
+# ``s`` is the state, ``p`` the parameters (both indexed by replicate ``b``), ``w`` the block's
+# scratch (indexed by ``k = b - b0``).
 
 
 @_rule
-def _row(a, r):
-    return r if a.shape[0] > 1 else 0
-
-
-@_rule
-def uniforms(key, month, slots, out):
-    """The ``slots`` uniforms of one run's month (`sim.model.rng.uniforms`, bit for bit)."""
+def uniforms(keys, month, slots, u, blk):
+    """The ``slots`` uniforms of each run's month (`sim.model.rng.uniforms`, bit for bit)."""
     base = np.uint64(month * slots + 1)
     for q in range(slots):
-        z = key + (base + np.uint64(q)) * _GOLDEN
-        z = (z ^ (z >> _S30)) * _M1
-        z = (z ^ (z >> _S27)) * _M2
-        z = z ^ (z >> _S31)
-        out[q] = float(z >> _S11) * _INV_2_53
+        step = (base + np.uint64(q)) * _GOLDEN
+        for k in range(u.shape[1]):
+            z = keys[blk * BLOCK + k] + step
+            z = (z ^ (z >> _S30)) * _M1
+            z = (z ^ (z >> _S27)) * _M2
+            z = z ^ (z >> _S31)
+            u[q, k] = float(z >> _S11) * _INV_2_53
 
 
 @_rule
@@ -209,25 +257,28 @@ def trust_level(favourable, unfavourable):
 
 
 @_rule
-def trust_levels(s, r, tau):
-    """``trust_level`` of every pair of replicate ``r``, into ``tau`` (N, N)."""
-    n = tau.shape[0]
+def trust_levels(s, w, blk):
+    """``trust_level`` of every pair, into ``w.tau``."""
+    n = w.tau.shape[0]
     for i in range(n):
         for j in range(n):
-            tau[i, j] = trust_level(s.favourable[r, i, j], s.unfavourable[r, i, j])
+            for k in range(w.top.shape[0]):
+                w.tau[i, j, k] = trust_level(
+                    s.favourable[blk, i, j, k], s.unfavourable[blk, i, j, k]
+                )
 
 
 @_rule
-def fired_events(p, r, month, u, fired):
+def fired_events(p, month, w, blk):
     """Which events occur in ``month``: scheduled ones on their month, random ones with their
-    hazard inside their window.
+    hazard inside their window (uniforms ``w.u``), into ``w.fired``.
     """
-    pm, ps, pe = _row(p.ev_month, r), _row(p.ev_start, r), _row(p.ev_end, r)
-    ph = _row(p.ev_hazard, r)
-    for e in range(fired.shape[0]):
-        m = p.ev_month[pm, e]
-        in_window = p.ev_start[ps, e] <= month and month <= p.ev_end[pe, e]
-        fired[e] = m == month or (m < 0 and in_window and u[e] < p.ev_hazard[ph, e])
+    for e in range(w.fired.shape[0]):
+        for k in range(w.top.shape[0]):
+            m = p.ev_month[blk, e, k]
+            in_window = (p.ev_start[blk, e, k] <= month) & (month <= p.ev_end[blk, e, k])
+            chance = (m < 0) & in_window & (w.u[e, k] < p.ev_hazard[blk, e, k])
+            w.fired[e, k] = (m == month) | chance
 
 
 @_rule
@@ -236,131 +287,155 @@ def _clip(x):
 
 
 @_rule
-def apply_events(s, p, r, fired):
+def apply_events(s, p, w, blk):
     """Shock the atmosphere (mood) and the stakes by the events that fired; put offers on the
-    table.
+    table. Replicates without an event add nothing (as in the numpy rules' sums).
     """
-    if not fired.any():
+    ne = w.fired.shape[0]
+    some = False
+    for e in range(ne):
+        for k in range(w.top.shape[0]):
+            some = some | w.fired[e, k]
+    if not some:
         return
-    n, k, ne = s.alignment.shape[1], s.stakes.shape[1], fired.shape[0]
-    pa, pk, po = _row(p.ev_align, r), _row(p.ev_stakes, r), _row(p.deal_open, r)
-    for c in range(k):
-        z = 0.0
-        for e in range(ne):
-            if fired[e]:
-                z += p.ev_stakes[pk, e, c]
-        s.stakes[r, c] = max(s.stakes[r, c] + z, 0.0)
+    n, nk = s.alignment.shape[1], s.stakes.shape[1]
+    for c in range(nk):
+        for k in range(w.top.shape[0]):
+            z = 0.0
+            for e in range(ne):
+                if w.fired[e, k]:
+                    z += p.ev_stakes[blk, e, c, k]
+            s.stakes[blk, c, k] = max(s.stakes[blk, c, k] + z, 0.0)
     for i in range(n):
         for j in range(n):
-            shock = 0.0
-            for e in range(ne):
-                if fired[e]:
-                    shock += p.ev_align[pa, e, i, j]
-            s.mood[r, i, j] = s.mood[r, i, j] + shock
-            s.alignment[r, i, j] = 1.0 if i == j else _clip(s.base[r, i, j] + s.mood[r, i, j])
+            for k in range(w.top.shape[0]):
+                shock = 0.0
+                for e in range(ne):
+                    if w.fired[e, k]:
+                        shock += p.ev_align[blk, e, i, j, k]
+                s.mood[blk, i, j, k] = s.mood[blk, i, j, k] + shock
+                a = 1.0 if i == j else _clip(s.base[blk, i, j, k] + s.mood[blk, i, j, k])
+                s.alignment[blk, i, j, k] = a
     for x in range(s.offer_left.shape[1]):
-        opened = False
-        for e in range(ne):
-            opened = opened or (fired[e] and p.ev_offer[e, x])
-        if opened:
-            s.offer_left[r, x] = max(s.offer_left[r, x], p.deal_open[po, x])
+        for k in range(w.top.shape[0]):
+            opened = False
+            for e in range(ne):
+                opened = opened | (w.fired[e, k] & p.ev_offer[e, x])
+            if opened:
+                s.offer_left[blk, x, k] = max(s.offer_left[blk, x, k], p.deal_open[blk, x, k])
 
 
 @_rule
-def allowed(s, p, r, i, a):
-    """Whether actor ``i`` may choose action ``a`` this month (exists, available, and a deal's
-    action only while its offer is on the table or the deal is kept).
+def allowed(s, p, i, a, blk, w):
+    """Whether actor ``i`` may choose action ``a``, into ``w.ok`` (block): it exists, it is
+    available, and a deal's action only while its offer is on the table or the deal is kept.
     """
-    ok = p.valid[i, a] and p.available[_row(p.available, r), i, a] > 0
+    nb = w.ok.shape[0]
+    for k in range(nb):
+        w.ok[k] = p.valid[i, a] & (p.available[blk, i, a, k] > 0)
     for x in range(p.deal_actor.shape[0]):
         if p.deal_actor[x] == i and p.deal_action[x] == a:
-            ok = ok and (s.offer_left[r, x] > 0 or s.in_deal[r, x])
-    return ok
+            for k in range(nb):
+                w.ok[k] = w.ok[k] & ((s.offer_left[blk, x, k] > 0) | s.in_deal[blk, x, k])
 
 
 @_rule
-def change_cost(s, p, r, i, a):
-    """Cost of leaving the held policy (inertia) and of leaving a binding deal (exit cost)."""
-    held = s.actions[r, i]
-    cost = p.inertia[_row(p.inertia, r), i] * (held >= 0 and a != held)
-    pe = _row(p.deal_exit, r)
+def change_cost(s, p, i, a, blk, w):
+    """Cost of leaving the held policy (inertia) and of leaving a binding deal (exit cost),
+    into ``w.cost`` (block).
+    """
+    nb = w.cost.shape[0]
+    for k in range(nb):
+        held = s.actions[blk, i, k]
+        w.cost[k] = p.inertia[blk, i, k] * ((held >= 0) & (a != held))
     for x in range(p.deal_actor.shape[0]):
-        if p.deal_actor[x] == i and s.in_deal[r, x] and s.bound_left[r, x] > 0:
-            if a != p.deal_action[x]:
-                cost = cost + p.deal_exit[pe, x]
-    return cost
+        if p.deal_actor[x] == i:
+            leave = a != p.deal_action[x]
+            for k in range(nb):
+                bound = s.in_deal[blk, x, k] & (s.bound_left[blk, x, k] > 0)
+                w.cost[k] = w.cost[k] + p.deal_exit[blk, x, k] * (bound & leave)
 
 
 @_rule
-def expected_utility(s, p, r, tau, w):
+def expected_utility(s, p, w, blk):
     """Each actor's expected utility of each action (impossible actions: -inf) into ``w.eu``
-    (flat over actor x action), given the state's trust levels ``tau``; the terms and their
+    (actor x action, block), given the state's trust levels ``w.tau``; the terms and their
     order as in `sim.model.rules.expected_utility`.
     """
     n, amax = p.valid.shape
-    k, cells = s.stakes.shape[1], n * amax
+    nk, cells = s.stakes.shape[1], n * amax
     eu, rel, relation, const = w.eu, w.rel, w.relation, w.const
-    pi, pc = _row(p.issue_by_stake, r), _row(p.commit_by_relation, r)
-    px, pd, pb = _row(p.extremity, r), _row(p.dependence, r), _row(p.bias, r)
-    pwa, pwr, pwt = _row(p.w_alignment, r), _row(p.w_reciprocity, r), _row(p.w_trust, r)
     for q in range(cells):
-        eu[q] = 0.0
-        rel[q] = 0.0
-    for c in range(k):  # issues: sum over stakes
-        z = s.stakes[r, c]
+        for k in range(w.top.shape[0]):
+            eu[q, k] = 0.0
+            rel[q, k] = 0.0
+    for c in range(nk):  # issues: sum over stakes
         for q in range(cells):
-            eu[q] += p.issue_by_stake[pi, c, q] * z
+            for k in range(w.top.shape[0]):
+                eu[q, k] += p.issue_by_stake[blk, c, q, k] * s.stakes[blk, c, k]
     for i in range(n):
         # The relation vector (stances' pulls, then commitments' trust) and the squares'
         # constant parts are the same for every action of actor i.
-        w_a, w_r, w_t = p.w_alignment[pwa, i], p.w_reciprocity[pwr, i], p.w_trust[pwt, i]
-        total = 0.0
+        for k in range(w.top.shape[0]):
+            const[i, k] = 0.0
         for j in range(n):
-            a_ij, s_ji = s.alignment[r, i, j], s.stance[r, j, i]
-            relation[j, i] = w_a * a_ij + w_r * s_ji
-            relation[n + j, i] = w_t * (2.0 * tau[i, j] - 1.0)
-            total += w_a * (a_ij * a_ij) + w_r * (s_ji * s_ji)
-        const[i] = total - w_a
+            for k in range(w.top.shape[0]):
+                w_a, w_r = p.w_alignment[blk, i, k], p.w_reciprocity[blk, i, k]
+                a_ij, s_ji = s.alignment[blk, i, j, k], s.stance[blk, j, i, k]
+                relation[j, i, k] = w_a * a_ij + w_r * s_ji
+                relation[n + j, i, k] = p.w_trust[blk, i, k] * (2.0 * w.tau[i, j, k] - 1.0)
+                const[i, k] += w_a * (a_ij * a_ij) + w_r * (s_ji * s_ji)
+        for k in range(w.top.shape[0]):
+            const[i, k] = const[i, k] - p.w_alignment[blk, i, k]
     for x in range(2 * n):  # stances and commitments: sum over partners
         for i in range(n):
-            v = relation[x, i]
             for a in range(amax):
                 q = i * amax + a
-                rel[q] += p.commit_by_relation[pc, x, q] * v
+                for k in range(w.top.shape[0]):
+                    rel[q, k] += p.commit_by_relation[blk, x, q, k] * relation[x, i, k]
     for i in range(n):
         for a in range(amax):
             q = i * amax + a
-            if not allowed(s, p, r, i, a):
-                eu[q] = -np.inf
-                continue
-            eu[q] = (
-                eu[q]
-                + rel[q]
-                - p.extremity[px, i, a]
-                - p.dependence[pd, i, a]
-                - const[i]
-                + p.bias[pb, i, a]
-                - change_cost(s, p, r, i, a)
-            )
+            change_cost(s, p, i, a, blk, w)
+            allowed(s, p, i, a, blk, w)
+            for k in range(w.top.shape[0]):
+                value = (
+                    eu[q, k]
+                    + rel[q, k]
+                    - p.extremity[blk, i, a, k]
+                    - p.dependence[blk, i, a, k]
+                    - const[i, k]
+                    + p.bias[blk, i, a, k]
+                    - w.cost[k]
+                )
+                eu[q, k] = value if w.ok[k] else -np.inf
 
 
 @_rule
-def choice_weights(eu, temperature, weights):
-    """Unnormalised logit weights exp((EU(a) - max EU) / T) of one actor; impossible: 0."""
-    amax = eu.shape[0]
+def choice_weights(p, w, i, blk):
+    """Unnormalised logit weights exp((EU(a) - max EU) / T) of actor ``i``; impossible: 0."""
+    amax = p.valid.shape[1]
+    lo = i * amax
     for a in range(amax):
-        weights[a] = eu[a] / temperature
-    top = weights[0]
+        for k in range(w.top.shape[0]):
+            w.weights[lo + a, k] = w.eu[lo + a, k] / p.temp[blk, i, k]
+    for k in range(w.top.shape[0]):
+        w.top[k] = w.weights[lo, k]
     for a in range(1, amax):
-        top = max(top, weights[a])
+        for k in range(w.top.shape[0]):
+            w.top[k] = max(w.top[k], w.weights[lo + a, k])
     for a in range(amax):
-        # exp(-inf) is 0: skip the call for impossible actions.
-        weights[a] = np.exp(weights[a] - top) if weights[a] > -np.inf else 0.0
+        for k in range(w.top.shape[0]):
+            z = w.weights[lo + a, k]
+            # exp(-inf) is 0: skip the call for impossible actions.
+            w.weights[lo + a, k] = np.exp(z - w.top[k]) if z > -np.inf else 0.0
 
 
 @_rule
 def choose(weights, u):
-    """One action by inverse CDF: the number of cumulative weights at or below u x total."""
+    """One action from one actor's weights by inverse CDF: the number of cumulative weights
+    at or below u x total (what each Mesa agent calls).
+    """
     amax = weights.shape[0]
     total = 0.0
     for a in range(amax):
@@ -374,236 +449,265 @@ def choose(weights, u):
 
 
 @_rule
-def stances(p, r, actions, out):
-    """Stance of each actor toward each other implied by the chosen actions, into ``out``."""
-    ps = _row(p.stance, r)
-    n = out.shape[0]
+def choose_block(p, w, blk):
+    """`choose` for every actor of the block at once (same arithmetic), into ``w.chosen``."""
+    n, amax = p.valid.shape
+    e = w.fired.shape[0]
+    for i in range(n):
+        lo = i * amax
+        for k in range(w.top.shape[0]):
+            w.total[k] = 0.0
+            w.cdf[k] = 0.0
+            w.chosen[i, k] = 0
+        for a in range(amax):
+            for k in range(w.top.shape[0]):
+                w.total[k] += w.weights[lo + a, k]
+        for k in range(w.top.shape[0]):
+            w.top[k] = w.u[e + i, k] * w.total[k]  # the threshold
+        for a in range(amax - 1):
+            for k in range(w.top.shape[0]):
+                w.cdf[k] += w.weights[lo + a, k]
+                w.chosen[i, k] += w.cdf[k] <= w.top[k]
+
+
+@_rule
+def stances(p, w, blk):
+    """Stance of each actor toward each other implied by ``w.chosen``, into ``w.stance``."""
+    n = w.stance.shape[0]
     for i in range(n):
         for j in range(n):
-            out[i, j] = p.stance[ps, i, actions[i], j]
+            for k in range(w.top.shape[0]):
+                w.stance[i, j, k] = p.stance[blk, i, w.chosen[i, k], j, k]
 
 
 @_rule
-def update_deals(s, p, r, actions, taken):
+def update_deals(s, p, w, blk):
     """Deals after this month's choices (taking, keeping, leaving; offers run down or are
-    made), in place; which deals were taken goes to ``taken``.
+    made), in place; which deals were taken goes to ``w.taken``.
     """
     n = p.valid.shape[0]
-    pb, po = _row(p.deal_binds, r), _row(p.deal_open, r)
     for x in range(p.deal_actor.shape[0]):
-        keeps = actions[p.deal_actor[x]] == p.deal_action[x]
-        took = keeps and not s.in_deal[r, x]
-        bound = p.deal_binds[pb, x] if took else max(s.bound_left[r, x] - 1, 0)
-        if not keeps:
-            bound = 0
-        left = 0 if took else max(s.offer_left[r, x] - 1, 0)
-        opened = False
-        for i in range(n):
-            opened = opened or p.act_offer[i, actions[i], x]
-        if opened:
-            left = max(left, p.deal_open[po, x])
-        s.offer_left[r, x] = left
-        s.in_deal[r, x] = keeps
-        s.bound_left[r, x] = bound
-        taken[x] = took
+        for k in range(w.top.shape[0]):
+            keeps = w.chosen[p.deal_actor[x], k] == p.deal_action[x]
+            took = keeps & ~s.in_deal[blk, x, k]
+            bound = p.deal_binds[blk, x, k] if took else max(s.bound_left[blk, x, k] - 1, 0)
+            if not keeps:
+                bound = 0
+            left = 0 if took else max(s.offer_left[blk, x, k] - 1, 0)
+            opened = False
+            for i in range(n):
+                opened = opened | p.act_offer[i, w.chosen[i, k], x]
+            if opened:
+                left = max(left, p.deal_open[blk, x, k])
+            s.offer_left[blk, x, k] = left
+            s.in_deal[blk, x, k] = keeps
+            s.bound_left[blk, x, k] = bound
+            w.taken[x, k] = took
 
 
 @_rule
-def update_trust(s, p, r, stance, taken):
+def update_trust(s, p, w, blk):
     """Beta-reputation update with forgetting from this month's stances received, plus the
     victim's unfavourable evidence about a deal's taker in the month it is taken.
     """
-    n = stance.shape[0]
-    pm, pe, ps = _row(p.memory, r), _row(p.evidence, r), _row(p.deal_shock, r)
-    ev = p.evidence[pe]
+    n = w.stance.shape[0]
     for i in range(n):
-        m = p.memory[pm, i]
         for j in range(n):
-            received = stance[j, i] * ev
-            s.favourable[r, i, j] = m * s.favourable[r, i, j] + max(received, 0.0)
-            s.unfavourable[r, i, j] = m * s.unfavourable[r, i, j] + max(-received, 0.0)
-    for x in range(taken.shape[0]):
+            for k in range(w.top.shape[0]):
+                m = p.memory[blk, i, k]
+                received = w.stance[j, i, k] * p.evidence[blk, k]
+                s.favourable[blk, i, j, k] = m * s.favourable[blk, i, j, k] + max(received, 0.0)
+                s.unfavourable[blk, i, j, k] = m * s.unfavourable[blk, i, j, k] + max(
+                    -received, 0.0
+                )
+    for x in range(p.deal_actor.shape[0]):
         v, a = p.deal_victim[x], p.deal_actor[x]
-        s.unfavourable[r, v, a] += p.deal_shock[ps, x] * taken[x]
+        for k in range(w.top.shape[0]):
+            s.unfavourable[blk, v, a, k] += p.deal_shock[blk, x, k] * w.taken[x, k]
 
 
 @_rule
-def interest_overlap(s, p, r, w):
+def interest_overlap(s, p, w, blk):
     """Salience- and stakes-weighted agreement of positions of each pair, into ``w.num``:
     sum_k num_k z_k / sum_k den_k z_k (0 where the weights vanish).
     """
     pairs = w.num.shape[0]
-    po, pd = _row(p.num_by_stake, r), _row(p.den_by_stake, r)
     for q in range(pairs):
-        w.num[q] = 0.0
-        w.den[q] = 0.0
+        for k in range(w.top.shape[0]):
+            w.num[q, k] = 0.0
+            w.den[q, k] = 0.0
     for c in range(s.stakes.shape[1]):
-        z = s.stakes[r, c]
         for q in range(pairs):
-            w.num[q] += p.num_by_stake[po, c, q] * z
-            w.den[q] += p.den_by_stake[pd, c, q] * z
+            for k in range(w.top.shape[0]):
+                z = s.stakes[blk, c, k]
+                w.num[q, k] += p.num_by_stake[blk, c, q, k] * z
+                w.den[q, k] += p.den_by_stake[blk, c, q, k] * z
     for q in range(pairs):
-        den = w.den[q]
-        w.num[q] = w.num[q] / den if den > 0 else 0.0
+        for k in range(w.top.shape[0]):
+            den = w.den[q, k]
+            w.num[q, k] = w.num[q, k] / den if den > 0 else 0.0
 
 
 @_rule
-def structural_balance(alignment, i, j):
+def structural_balance(s, i, j, blk, k):
     """Mean over third parties m of A_im A_mj ("the enemy of my enemy")."""
-    n = alignment.shape[0]
+    n = s.alignment.shape[1]
     if n < 3:
         return 0.0
     total = 0.0
     for m in range(n):
-        total += alignment[i, m] * alignment[m, j]
-    return (total - 2.0 * alignment[i, j]) / (n - 2)
+        total += s.alignment[blk, i, m, k] * s.alignment[blk, m, j, k]
+    return (total - 2.0 * s.alignment[blk, i, j, k]) / (n - 2)
 
 
 @_rule
-def drift_target(s, p, r, stance, tau, w):
+def drift_target(s, p, stance, w, blk):
     """Where structural alignment is heading, per pair into ``w.target``: the weighted pulls
-    of interest overlap, structural balance, this month's acts and mutual trust, plus the
-    constant anchor.
+    of interest overlap, structural balance, the acts ``stance`` and mutual trust
+    ``w.tau``, plus the constant anchor.
 
     Alignment, its structure, mood and anchor are symmetric (scenarios, `Params.locate` and
     the rules make only symmetric ones), and so is the target: the kernel keeps one value per
     pair i < j (`sim.model.engine.pair_index` order) and the diagonal at 1.
     """
-    pw, pc = _row(p.weights, r), _row(p.cap_share, r)
-    w0, w1, w2, w3 = p.weights[pw, 0], p.weights[pw, 1], p.weights[pw, 2], p.weights[pw, 3]
-    align = s.alignment[r]
-    interest_overlap(s, p, r, w)
+    interest_overlap(s, p, w, blk)
     for q in range(w.target.shape[0]):
         i, j = p.pair_i[q], p.pair_j[q]
-        acts = p.cap_share[pc, i, j] * stance[i, j] + p.cap_share[pc, j, i] * stance[j, i]
-        w.target[q] = (
-            w0 * w.num[q]
-            + w1 * structural_balance(align, i, j)
-            + w2 * acts
-            + w3 * (tau[i, j] + tau[j, i] - 1.0)
-            + s.anchor[r, i, j]
-        )
+        for k in range(w.top.shape[0]):
+            share_ij, share_ji = p.cap_share[blk, i, j, k], p.cap_share[blk, j, i, k]
+            acts = share_ij * stance[i, j, k] + share_ji * stance[j, i, k]
+            w.target[q, k] = (
+                p.weights[blk, 0, k] * w.num[q, k]
+                + p.weights[blk, 1, k] * structural_balance(s, i, j, blk, k)
+                + p.weights[blk, 2, k] * acts
+                + p.weights[blk, 3, k] * (w.tau[i, j, k] + w.tau[j, i, k] - 1.0)
+                + s.anchor[blk, i, j, k]
+            )
 
 
 @_rule
-def update_alignment(s, p, r, target):
-    """Drift the structure toward ``target``, fade the mood, perceive clip(base + mood)."""
+def update_alignment(s, p, w, blk):
+    """Drift the structure toward ``w.target``, fade the mood, perceive clip(base + mood)."""
     n = s.mood.shape[1]
-    rate = p.rate[_row(p.rate, r)]
-    fade = p.atmosphere[_row(p.atmosphere, r)]
     for i in range(n):
         for j in range(n):
-            s.mood[r, i, j] = s.mood[r, i, j] * fade
-    for q in range(target.shape[0]):
+            for k in range(w.top.shape[0]):
+                s.mood[blk, i, j, k] = s.mood[blk, i, j, k] * p.atmosphere[blk, k]
+    for q in range(w.target.shape[0]):
         i, j = p.pair_i[q], p.pair_j[q]
-        base = _clip(s.base[r, i, j] + rate * (target[q] - s.base[r, i, j]))
-        s.base[r, i, j] = base
-        s.base[r, j, i] = base
-        a = _clip(base + s.mood[r, i, j])
-        s.alignment[r, i, j] = a
-        s.alignment[r, j, i] = a
+        for k in range(w.top.shape[0]):
+            base = _clip(
+                s.base[blk, i, j, k] + p.rate[blk, k] * (w.target[q, k] - s.base[blk, i, j, k])
+            )
+            s.base[blk, i, j, k] = base
+            s.base[blk, j, i, k] = base
+            a = _clip(base + s.mood[blk, i, j, k])
+            s.alignment[blk, i, j, k] = a
+            s.alignment[blk, j, i, k] = a
 
 
 @_rule
-def update_stakes(s, p, r, actions):
-    """Stakes relax to their baseline and are pushed by actions."""
-    n = actions.shape[0]
-    pp, pb, pr = _row(p.push, r), _row(p.stake_base, r), _row(p.persistence, r)
+def update_stakes(s, p, w, blk):
+    """Stakes relax to their baseline and are pushed by the chosen actions."""
+    n = w.chosen.shape[0]
     for c in range(s.stakes.shape[1]):
-        pushed = 0.0
-        for i in range(n):
-            pushed += p.push[pp, i, actions[i], c]
-        base = p.stake_base[pb, c]
-        z = base + p.persistence[pr, c] * (s.stakes[r, c] - base) + pushed
-        s.stakes[r, c] = max(z, 0.0)
+        for k in range(w.top.shape[0]):
+            pushed = 0.0
+            for i in range(n):
+                pushed += p.push[blk, i, w.chosen[i, k], c, k]
+            base = p.stake_base[blk, c, k]
+            z = base + p.persistence[blk, c, k] * (s.stakes[blk, c, k] - base) + pushed
+            s.stakes[blk, c, k] = max(z, 0.0)
 
 
 @_rule
-def transition(s, p, r, actions, w):
-    """Apply this month's chosen actions to replicate ``r``, in place: deals taken go to
-    ``w.taken``, the new state's trust levels to ``w.tau``. The order keeps what each step
-    reads: the drift reads last month's perceived alignment and stakes, the new stances and
-    the updated trust.
+def transition(s, p, w, blk):
+    """Apply the chosen actions ``w.chosen``, in place: deals taken go to ``w.taken``, the
+    new state's trust levels to ``w.tau``. The order keeps what each step reads: the drift
+    reads last month's perceived alignment and stakes, the new stances and the updated trust.
     """
-    n = actions.shape[0]
-    stances(p, r, actions, w.stance)
-    update_deals(s, p, r, actions, w.taken)
-    update_trust(s, p, r, w.stance, w.taken)
-    trust_levels(s, r, w.tau)
-    drift_target(s, p, r, w.stance, w.tau, w)
-    update_alignment(s, p, r, w.target)
-    update_stakes(s, p, r, actions)
+    n = w.chosen.shape[0]
+    stances(p, w, blk)
+    update_deals(s, p, w, blk)
+    update_trust(s, p, w, blk)
+    trust_levels(s, w, blk)
+    drift_target(s, p, w.stance, w, blk)
+    update_alignment(s, p, w, blk)
+    update_stakes(s, p, w, blk)
     for i in range(n):
         for j in range(n):
-            s.stance[r, i, j] = w.stance[i, j]
-        s.actions[r, i] = actions[i]
+            for k in range(w.top.shape[0]):
+                s.stance[blk, i, j, k] = w.stance[i, j, k]
+        for k in range(w.top.shape[0]):
+            s.actions[blk, i, k] = w.chosen[i, k]
 
 
 @_rule
-def prepare(s, p, r, month, w):
+def prepare(s, p, month, w, blk):
     """The first half of a month: events fire (uniforms ``w.u``), then each actor weighs its
     actions (logit weights into ``w.weights``). ``w.tau`` must hold the state's trust levels
     (`trust_levels`; `transition` leaves them there for the next month).
     """
-    n, amax = p.valid.shape
-    fired_events(p, r, month, w.u, w.fired)
-    apply_events(s, p, r, w.fired)
-    expected_utility(s, p, r, w.tau, w)
-    pt = _row(p.temp, r)
-    for i in range(n):
-        lo, hi = i * amax, (i + 1) * amax
-        choice_weights(w.eu[lo:hi], p.temp[pt, i], w.weights[lo:hi])
+    fired_events(p, month, w, blk)
+    apply_events(s, p, w, blk)
+    expected_utility(s, p, w, blk)
+    for i in range(p.valid.shape[0]):
+        choice_weights(p, w, i, blk)
 
 
 @_rule
-def initial_state(s, p, r, w):
-    """Month 0 of replicate ``r``: declared alignment, trust and policies, and the anchor that
-    makes the declared alignment a rest point of the drift given the month-1 pulls (see
+def initial_state(s, p, w, blk):
+    """Month 0: declared alignment, trust and policies, and the anchor that makes the
+    declared alignment a rest point of the drift given the month-1 pulls (see
     `sim.model.rules.initial_state`; the anchor's diagonal is 0, as it has no effect).
     """
     n, amax = p.valid.shape
-    pa, pf, pu = _row(p.align0, r), _row(p.fav0, r), _row(p.unfav0, r)
-    ps, pk, pt = _row(p.stance, r), _row(p.stake_base, r), _row(p.temp, r)
     for i in range(n):
         held = p.policy0[i]
-        s.actions[r, i] = held
-        for j in range(n):
-            s.alignment[r, i, j] = p.align0[pa, i, j]
-            s.base[r, i, j] = p.align0[pa, i, j]
-            s.mood[r, i, j] = 0.0
-            s.favourable[r, i, j] = p.fav0[pf, i, j]
-            s.unfavourable[r, i, j] = p.unfav0[pu, i, j]
-            s.stance[r, i, j] = p.stance[ps, i, held, j] if held >= 0 else 0.0
-            s.anchor[r, i, j] = 0.0
-    for c in range(s.stakes.shape[1]):
-        s.stakes[r, c] = p.stake_base[pk, c]
-    for x in range(s.offer_left.shape[1]):
-        s.offer_left[r, x] = 0
-        s.in_deal[r, x] = False
-        s.bound_left[r, x] = 0
-    trust_levels(s, r, w.tau)
-    expected_utility(s, p, r, w.tau, w)
+        for k in range(w.top.shape[0]):
+            s.actions[blk, i, k] = held
+            for j in range(n):
+                s.alignment[blk, i, j, k] = p.align0[blk, i, j, k]
+                s.base[blk, i, j, k] = p.align0[blk, i, j, k]
+                s.mood[blk, i, j, k] = 0.0
+                s.favourable[blk, i, j, k] = p.fav0[blk, i, j, k]
+                s.unfavourable[blk, i, j, k] = p.unfav0[blk, i, j, k]
+                s.stance[blk, i, j, k] = p.stance[blk, i, held, j, k] if held >= 0 else 0.0
+                s.anchor[blk, i, j, k] = 0.0
+    for k in range(w.top.shape[0]):
+        for c in range(s.stakes.shape[1]):
+            s.stakes[blk, c, k] = p.stake_base[blk, c, k]
+        for x in range(s.offer_left.shape[1]):
+            s.offer_left[blk, x, k] = 0
+            s.in_deal[blk, x, k] = False
+            s.bound_left[blk, x, k] = 0
+    trust_levels(s, w, blk)
+    expected_utility(s, p, w, blk)
     for i in range(n):
-        lo, hi = i * amax, (i + 1) * amax
-        choice_weights(w.eu[lo:hi], p.temp[pt, i], w.weights[lo:hi])
-        total = 0.0
-        for a in range(amax):
-            total += w.weights[lo + a]
-        for j in range(n):  # the stance expected from the month-1 choice probabilities
-            e = 0.0
+        choice_weights(p, w, i, blk)
+        lo = i * amax
+        for k in range(w.top.shape[0]):
+            total = 0.0
             for a in range(amax):
-                e += (w.weights[lo + a] / total) * p.stance[ps, i, a, j]
-            w.stance[i, j] = e
-    drift_target(s, p, r, w.stance, w.tau, w)
+                total += w.weights[lo + a, k]
+            for j in range(n):  # the stance expected from the month-1 choice probabilities
+                e = 0.0
+                for a in range(amax):
+                    e += (w.weights[lo + a, k] / total) * p.stance[blk, i, a, j, k]
+                w.stance[i, j, k] = e
+    drift_target(s, p, w.stance, w, blk)
     for q in range(w.target.shape[0]):
         i, j = p.pair_i[q], p.pair_j[q]
-        s.anchor[r, i, j] = p.align0[pa, i, j] - w.target[q]
-        s.anchor[r, j, i] = s.anchor[r, i, j]
+        for k in range(w.top.shape[0]):
+            s.anchor[blk, i, j, k] = p.align0[blk, i, j, k] - w.target[q, k]
+            s.anchor[blk, j, i, k] = s.anchor[blk, i, j, k]
 
 
 # --------------------------------------------------------------------------------------------
-# Loops over replicates: what Python calls. `run` is the engine's; the others serve the Python
-# interface below (the Mesa model, tests). All call the per-replicate rules above.
+# Loops over blocks of replicates: what Python calls. `run` is the engine's; the others serve
+# the Python interface below (the Mesa model, tests). All call the rules above. Replicate
+# ``b`` of the outputs is ``k`` of block ``blk = b // BLOCK``; a last block that is not full
+# is padded with copies of a real replicate, whose results are not recorded.
 
 
 @_loop
@@ -612,45 +716,53 @@ def run(s, p, w, keys, first, last, iu, ju, alignment, actions, fired, offers):
     ``alignment`` (R, T + 1, pairs) at rows months 0..T, ``actions``, ``fired`` and ``offers``
     at rows months 1..T (so row t holds month t + 1).
     """
-    n, amax = p.valid.shape
+    n = p.valid.shape[0]
     e = w.fired.shape[0]
-    for r in range(keys.shape[0]):
-        trust_levels(s, r, w.tau)
+    r = alignment.shape[0]
+    for blk in range(s.alignment.shape[0]):
+        trust_levels(s, w, blk)
         for t in range(first, last):
-            uniforms(keys[r], t, e + n, w.u)
-            prepare(s, p, r, t + 1, w)
-            for x in range(offers.shape[2]):
-                offers[r, t, x] = s.offer_left[r, x] > 0
-            for i in range(n):
-                w.chosen[i] = choose(w.weights[i * amax : (i + 1) * amax], w.u[e + i])
-            transition(s, p, r, w.chosen, w)
-            for x in range(e):
-                fired[r, t, x] = w.fired[x]
-            for i in range(n):
-                actions[r, t, i] = w.chosen[i]
-            for q in range(iu.shape[0]):
-                alignment[r, t + 1, q] = s.alignment[r, iu[q], ju[q]]
+            uniforms(keys, t, e + n, w.u, blk)
+            prepare(s, p, t + 1, w, blk)
+            for k in range(min(BLOCK, r - blk * BLOCK)):
+                for x in range(offers.shape[2]):
+                    offers[blk * BLOCK + k, t, x] = s.offer_left[blk, x, k] > 0
+            choose_block(p, w, blk)
+            transition(s, p, w, blk)
+            for k in range(min(BLOCK, r - blk * BLOCK)):
+                b = blk * BLOCK + k
+                for x in range(e):
+                    fired[b, t, x] = w.fired[x, k]
+                for i in range(n):
+                    actions[b, t, i] = w.chosen[i, k]
+                for q in range(iu.shape[0]):
+                    alignment[b, t + 1, q] = s.alignment[blk, iu[q], ju[q], k]
 
 
 @_loop
 def _initial_rows(s, p, w):
-    for r in range(s.alignment.shape[0]):
-        initial_state(s, p, r, w)
+    for blk in range(s.alignment.shape[0]):
+        initial_state(s, p, w, blk)
 
 
 @_loop
 def _prepare_rows(s, p, w, month, u_events, fired, weights):
     n, amax = p.valid.shape
-    for r in range(s.alignment.shape[0]):
-        for x in range(u_events.shape[1]):
-            w.u[x] = u_events[r, x]
-        trust_levels(s, r, w.tau)
-        prepare(s, p, r, month, w)
-        for x in range(fired.shape[1]):
-            fired[r, x] = w.fired[x]
-        for i in range(n):
-            for a in range(amax):
-                weights[r, i, a] = w.weights[i * amax + a]
+    r = u_events.shape[0]
+    for blk in range(s.alignment.shape[0]):
+        for k in range(BLOCK):
+            b = min(blk * BLOCK + k, r - 1)  # padding repeats the last replicate
+            for x in range(u_events.shape[1]):
+                w.u[x, k] = u_events[b, x]
+        trust_levels(s, w, blk)
+        prepare(s, p, month, w, blk)
+        for k in range(min(BLOCK, r - blk * BLOCK)):
+            b = blk * BLOCK + k
+            for x in range(fired.shape[1]):
+                fired[b, x] = w.fired[x, k]
+            for i in range(n):
+                for a in range(amax):
+                    weights[b, i, a] = w.weights[i * amax + a, k]
 
 
 @_loop
@@ -662,10 +774,16 @@ def _choose_rows(weights, u, out):
 
 @_loop
 def _transition_rows(s, p, w, actions, taken):
-    for r in range(s.alignment.shape[0]):
-        transition(s, p, r, actions[r], w)
-        for x in range(taken.shape[1]):
-            taken[r, x] = w.taken[x]
+    r = actions.shape[0]
+    for blk in range(s.alignment.shape[0]):
+        for k in range(BLOCK):
+            b = min(blk * BLOCK + k, r - 1)
+            for i in range(actions.shape[1]):
+                w.chosen[i, k] = actions[b, i]
+        transition(s, p, w, blk)
+        for k in range(min(BLOCK, r - blk * BLOCK)):
+            for x in range(taken.shape[1]):
+                taken[blk * BLOCK + k, x] = w.taken[x, k]
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,17 +792,18 @@ def _transition_rows(s, p, w, actions, taken):
 
 def start(params: Params, replicates: int) -> State:
     """The state at month 0 for ``replicates`` rows (`sim.model.rules.initial_state`)."""
-    return _state(start_buffers(params, replicates), 0)
+    return _state(start_buffers(params, replicates), 0, replicates)
 
 
 def start_buffers(params: Params, replicates: int) -> Buffers:
     """`start` as the kernel's buffers, for `run`."""
     n, k, d = len(params.actors), len(params.issues), len(params.deals)
-    square = (replicates, n, n)
-    shapes = {"stakes": (replicates, k), "actions": (replicates, n)}
-    shapes |= {f: (replicates, d) for f in ("offer_left", "in_deal", "bound_left")}
+    nb = blocks(replicates)
+    square = (nb, n, n, BLOCK)
+    shapes = {"stakes": (nb, k, BLOCK), "actions": (nb, n, BLOCK)}
+    shapes |= {f: (nb, d, BLOCK) for f in ("offer_left", "in_deal", "bound_left")}
     buf = Buffers(*(np.zeros(shapes.get(f, square), dtype=t) for f, t in STATE))
-    p = pack(params)
+    p = pack(params, replicates)
     _initial_rows(buf, p, work(p))
     return buf
 
@@ -695,28 +814,27 @@ def prepare_month(
     """Events, then logit weights (`sim.model.rules.prepare`): (state after events, fired
     events (R, E), choice weights (R, N, Amax)).
     """
-    buf, p = buffers(state), pack(params)
     r = len(state.actions)
-    fired = np.zeros((r, p.ev_month.shape[1]), dtype=bool)
+    buf, p = buffers(state), pack(params, r)
+    fired = np.zeros((r, len(params.events)), dtype=bool)
     weights = np.zeros((r, *p.valid.shape))
-    _prepare_rows(
-        buf, p, work(p), state.month + 1, np.ascontiguousarray(u_events, np.float64), fired, weights
-    )
-    return _state(buf, state.month), fired, weights
+    u = np.ascontiguousarray(u_events, np.float64)
+    _prepare_rows(buf, p, work(p), state.month + 1, u, fired, weights)
+    return _state(buf, state.month, r), fired, weights
 
 
 def choose_actions(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     """One action per (replicate, actor) by inverse CDF (`sim.model.rules.choose`), (R, N)."""
     out = np.zeros(u.shape, dtype=np.int64)
-    _choose_rows(
-        np.ascontiguousarray(weights, np.float64), np.ascontiguousarray(u, np.float64), out
-    )
+    w, uu = np.ascontiguousarray(weights, np.float64), np.ascontiguousarray(u, np.float64)
+    _choose_rows(w, uu, out)
     return out
 
 
 def transition_month(state: State, params: Params, actions: np.ndarray) -> tuple[State, np.ndarray]:
     """Apply the chosen actions (`sim.model.rules.transition`): (next state, deals taken)."""
-    buf, p = buffers(state), pack(params)
-    taken = np.zeros((len(state.actions), p.deal_actor.shape[0]), dtype=bool)
+    r = len(state.actions)
+    buf, p = buffers(state), pack(params, r)
+    taken = np.zeros((r, len(params.deals)), dtype=bool)
     _transition_rows(buf, p, work(p), np.ascontiguousarray(actions, np.int64), taken)
-    return _state(buf, state.month + 1), taken
+    return _state(buf, state.month + 1, r), taken
