@@ -289,40 +289,47 @@ def _clip(x):
 @_rule
 def apply_events(s, p, w, blk):
     """Shock the atmosphere (mood) and the stakes by the events that fired; put offers on the
-    table. Replicates without an event add nothing (as in the numpy rules' sums).
+    table. As in the numpy rules, the shocks are sums over all events of fired x shock, so a
+    replicate without an event adds zeros.
     """
-    ne = w.fired.shape[0]
+    ne, nb = w.fired.shape[0], w.total.shape[0]
     some = False
     for e in range(ne):
-        for k in range(w.top.shape[0]):
+        for k in range(nb):
             some = some | w.fired[e, k]
     if not some:
         return
     n, nk = s.alignment.shape[1], s.stakes.shape[1]
     for c in range(nk):
-        for k in range(w.top.shape[0]):
-            z = 0.0
-            for e in range(ne):
-                if w.fired[e, k]:
-                    z += p.ev_stakes[blk, e, c, k]
-            s.stakes[blk, c, k] = max(s.stakes[blk, c, k] + z, 0.0)
+        for k in range(nb):
+            w.total[k] = 0.0
+        for e in range(ne):
+            for k in range(nb):
+                w.total[k] += w.fired[e, k] * p.ev_stakes[blk, e, c, k]
+        for k in range(nb):
+            s.stakes[blk, c, k] = max(s.stakes[blk, c, k] + w.total[k], 0.0)
     for i in range(n):
         for j in range(n):
-            for k in range(w.top.shape[0]):
-                shock = 0.0
-                for e in range(ne):
-                    if w.fired[e, k]:
-                        shock += p.ev_align[blk, e, i, j, k]
-                s.mood[blk, i, j, k] = s.mood[blk, i, j, k] + shock
-                a = 1.0 if i == j else _clip(s.base[blk, i, j, k] + s.mood[blk, i, j, k])
+            for k in range(nb):
+                w.total[k] = 0.0
+            for e in range(ne):
+                for k in range(nb):
+                    w.total[k] += w.fired[e, k] * p.ev_align[blk, e, i, j, k]
+            for k in range(nb):
+                mood = s.mood[blk, i, j, k] + w.total[k]
+                s.mood[blk, i, j, k] = mood
+                a = 1.0 if i == j else _clip(s.base[blk, i, j, k] + mood)
                 s.alignment[blk, i, j, k] = a
     for x in range(s.offer_left.shape[1]):
-        for k in range(w.top.shape[0]):
-            opened = False
-            for e in range(ne):
-                opened = opened | (w.fired[e, k] & p.ev_offer[e, x])
-            if opened:
-                s.offer_left[blk, x, k] = max(s.offer_left[blk, x, k], p.deal_open[blk, x, k])
+        for k in range(nb):
+            w.ok[k] = False
+        for e in range(ne):
+            if p.ev_offer[e, x]:
+                for k in range(nb):
+                    w.ok[k] = w.ok[k] | w.fired[e, k]
+        for k in range(nb):
+            left = s.offer_left[blk, x, k]
+            s.offer_left[blk, x, k] = max(left, p.deal_open[blk, x, k]) if w.ok[k] else left
 
 
 @_rule
@@ -549,15 +556,20 @@ def interest_overlap(s, p, w, blk):
 
 
 @_rule
-def structural_balance(s, i, j, blk, k):
-    """Mean over third parties m of A_im A_mj ("the enemy of my enemy")."""
-    n = s.alignment.shape[1]
+def structural_balance(s, i, j, blk, w):
+    """Mean over third parties m of A_im A_mj ("the enemy of my enemy") for the pair (i, j),
+    into ``w.total`` (block).
+    """
+    n, nb = s.alignment.shape[1], w.total.shape[0]
+    for k in range(nb):
+        w.total[k] = 0.0
     if n < 3:
-        return 0.0
-    total = 0.0
+        return
     for m in range(n):
-        total += s.alignment[blk, i, m, k] * s.alignment[blk, m, j, k]
-    return (total - 2.0 * s.alignment[blk, i, j, k]) / (n - 2)
+        for k in range(nb):
+            w.total[k] += s.alignment[blk, i, m, k] * s.alignment[blk, m, j, k]
+    for k in range(nb):
+        w.total[k] = (w.total[k] - 2.0 * s.alignment[blk, i, j, k]) / (n - 2)
 
 
 @_rule
@@ -573,12 +585,13 @@ def drift_target(s, p, stance, w, blk):
     interest_overlap(s, p, w, blk)
     for q in range(w.target.shape[0]):
         i, j = p.pair_i[q], p.pair_j[q]
+        structural_balance(s, i, j, blk, w)
         for k in range(w.top.shape[0]):
             share_ij, share_ji = p.cap_share[blk, i, j, k], p.cap_share[blk, j, i, k]
             acts = share_ij * stance[i, j, k] + share_ji * stance[j, i, k]
             w.target[q, k] = (
                 p.weights[blk, 0, k] * w.num[q, k]
-                + p.weights[blk, 1, k] * structural_balance(s, i, j, blk, k)
+                + p.weights[blk, 1, k] * w.total[k]
                 + p.weights[blk, 2, k] * acts
                 + p.weights[blk, 3, k] * (w.tau[i, j, k] + w.tau[j, i, k] - 1.0)
                 + s.anchor[blk, i, j, k]
