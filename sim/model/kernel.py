@@ -93,7 +93,12 @@ STRUCTURE = (
 LAYOUT = ("issue_by_stake", "commit_by_relation", "num_by_stake", "den_by_stake")
 DERIVED = ("dependence", "extremity", "cap_share", "weights")
 BLOCK = 32  # replicates that advance together
-Arrays = namedtuple("Arrays", [f for f, _ in FIELDS] + ["pair_i", "pair_j", *LAYOUT, *DERIVED])
+# Which terms of the two largest sums are nonzero for some replicate: the others add zeros
+# (exactly nothing to a running sum), so the kernel skips them.
+USED = ("issue_used", "commit_used")
+Arrays = namedtuple(
+    "Arrays", [f for f, _ in FIELDS] + ["pair_i", "pair_j", *USED, *LAYOUT, *DERIVED]
+)
 Arrays.__doc__ = "A parameter set as the kernel reads it: replicate axis last, fixed dtypes."
 
 STATE = (
@@ -203,6 +208,8 @@ def pack(params: Params, replicates: int) -> Arrays:
         ),
         iu.astype(np.int64),
         ju.astype(np.int64),
+        np.ascontiguousarray((layout["issue_by_stake"] != 0).any(axis=0)),
+        np.ascontiguousarray((layout["commit_by_relation"] != 0).any(axis=0)),
         *(_blocked(layout[f], replicates, np.float64) for f in LAYOUT),
         *(_blocked(getattr(d, f), replicates, np.float64) for f in DERIVED),
     )
@@ -378,6 +385,8 @@ def expected_utility(s, p, w, blk):
             rel[q, k] = 0.0
     for c in range(nk):  # issues: sum over stakes
         for q in range(cells):
+            if not p.issue_used[c, q]:
+                continue
             for k in range(w.top.shape[0]):
                 eu[q, k] += p.issue_by_stake[blk, c, q, k] * s.stakes[blk, c, k]
     for i in range(n):
@@ -398,6 +407,8 @@ def expected_utility(s, p, w, blk):
         for i in range(n):
             for a in range(amax):
                 q = i * amax + a
+                if not p.commit_used[x, q]:
+                    continue
                 for k in range(w.top.shape[0]):
                     rel[q, k] += p.commit_by_relation[blk, x, q, k] * relation[x, i, k]
     for i in range(n):
