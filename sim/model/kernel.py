@@ -633,14 +633,16 @@ def update_alignment(s, p, w, blk):
 @_rule
 def update_stakes(s, p, w, blk):
     """Stakes relax to their baseline and are pushed by the chosen actions."""
-    n = w.chosen.shape[0]
+    n, nb = w.chosen.shape[0], w.total.shape[0]
     for c in range(s.stakes.shape[1]):
-        for k in range(w.top.shape[0]):
-            pushed = 0.0
-            for i in range(n):
-                pushed += p.push[blk, i, w.chosen[i, k], c, k]
+        for k in range(nb):
+            w.total[k] = 0.0
+        for i in range(n):
+            for k in range(nb):
+                w.total[k] += p.push[blk, i, w.chosen[i, k], c, k]
+        for k in range(nb):
             base = p.stake_base[blk, c, k]
-            z = base + p.persistence[blk, c, k] * (s.stakes[blk, c, k] - base) + pushed
+            z = base + p.persistence[blk, c, k] * (s.stakes[blk, c, k] - base) + w.total[k]
             s.stakes[blk, c, k] = max(z, 0.0)
 
 
