@@ -162,10 +162,14 @@ def _blocked(x: np.ndarray, replicates: int, dtype) -> np.ndarray:
     """(R', ...) with R' in (1, R) -> (blocks, ..., BLOCK), contiguous; a last block that is
     not full repeats the last replicate.
     """
-    rows = np.minimum(np.arange(blocks(replicates) * BLOCK), replicates - 1)
-    x = np.broadcast_to(x, (replicates, *x.shape[1:]))[rows]
-    x = x.reshape(-1, BLOCK, *x.shape[1:])
-    return np.ascontiguousarray(np.moveaxis(x, 1, -1), dtype=dtype)
+    x = np.asarray(x, dtype=dtype)
+    nb, rest = blocks(replicates), x.shape[1:]
+    if x.shape[0] == 1:  # shared: one copy, straight into the layout
+        return np.broadcast_to(x[0][None, ..., None], (nb, *rest, BLOCK)).copy()
+    pad = nb * BLOCK - replicates
+    if pad:
+        x = np.concatenate([x, np.broadcast_to(x[-1:], (pad, *rest))])
+    return np.ascontiguousarray(np.moveaxis(x.reshape(nb, BLOCK, *rest), 1, -1))
 
 
 def unblocked(x: np.ndarray, replicates: int) -> np.ndarray:
