@@ -102,7 +102,7 @@ def _simulate_batch(params, keys, months, iu, ju, align, actions, fired, offers)
     state = kernel.start_buffers(params, r)
     align[:, 0] = kernel.unblocked(state.alignment[:, iu, ju], r)
     # The kernel's last block is padded with copies of the last run (not recorded).
-    padded = keys[np.minimum(np.arange(kernel.blocks(r) * kernel.BLOCK), r - 1)]
+    padded = keys[np.minimum(np.arange(kernel.blocks(r) * kernel.width(r)), r - 1)]
     first = 0
     for last in segments(params, months):
         params = params.at_month(first + 1)  # regime changes from this month on

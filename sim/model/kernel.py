@@ -92,7 +92,7 @@ STRUCTURE = (
 # Derived tables in the kernel's layout (see `pack`), and Derived arrays used as they are.
 LAYOUT = ("issue_by_stake", "commit_by_relation", "num_by_stake", "den_by_stake")
 DERIVED = ("dependence", "extremity", "cap_share", "weights")
-BLOCK = 32  # replicates that advance together
+BLOCK = 32  # replicates that advance together (fewer when a call has fewer)
 # Which terms of the two largest sums are nonzero for some replicate: the others add zeros
 # (exactly nothing to a running sum), so the kernel skips them.
 USED = ("issue_used", "commit_used")
@@ -127,9 +127,11 @@ Work.__doc__ = "Scratch arrays for one block of replicates (block axis last)."
 
 
 def work(p: Arrays) -> Work:
-    """Scratch arrays sized for a parameter set (the compiled loops allocate nothing)."""
+    """Scratch arrays sized for a parameter set (the compiled loops allocate nothing); their
+    last axis, the block's width, tells the loops how many replicates advance together.
+    """
     n, amax = p.valid.shape
-    e, d, pairs, b = p.ev_month.shape[1], p.deal_actor.shape[0], p.pair_i.shape[0], BLOCK
+    e, d, pairs, b = p.ev_month.shape[1], p.deal_actor.shape[0], p.pair_i.shape[0], p.rate.shape[1]
     return Work(
         u=np.zeros((e + n, b)),
         fired=np.zeros((e, b), np.bool_),
@@ -153,27 +155,36 @@ def work(p: Arrays) -> Work:
     )
 
 
+def width(replicates: int) -> int:
+    """Replicates per block for a call with ``replicates`` (`BLOCK`, or fewer)."""
+    return min(BLOCK, replicates)
+
+
 def blocks(replicates: int) -> int:
-    """Number of blocks of `BLOCK` replicates that hold ``replicates``."""
-    return -(-replicates // BLOCK)
+    """Number of blocks that hold ``replicates``."""
+    return -(-replicates // width(replicates))
 
 
 def _blocked(x: np.ndarray, replicates: int, dtype) -> np.ndarray:
-    """(R', ...) with R' in (1, R) -> (blocks, ..., BLOCK), contiguous; a last block that is
+    """(R', ...) with R' in (1, R) -> (blocks, ..., width), contiguous; a last block that is
     not full repeats the last replicate.
     """
     x = np.asarray(x, dtype=dtype)
-    nb, rest = blocks(replicates), x.shape[1:]
+    nb, wb, rest = blocks(replicates), width(replicates), x.shape[1:]
+    if replicates == 1:  # one replicate (the Mesa model): a reshape
+        return np.array(x.reshape(1, *rest, 1), dtype=dtype)
     if x.shape[0] == 1:  # shared: one copy, straight into the layout
-        return np.broadcast_to(x[0][None, ..., None], (nb, *rest, BLOCK)).copy()
-    pad = nb * BLOCK - replicates
+        return np.broadcast_to(x[0][None, ..., None], (nb, *rest, wb)).copy()
+    pad = nb * wb - replicates
     if pad:
         x = np.concatenate([x, np.broadcast_to(x[-1:], (pad, *rest))])
-    return np.ascontiguousarray(np.moveaxis(x.reshape(nb, BLOCK, *rest), 1, -1))
+    return np.ascontiguousarray(np.moveaxis(x.reshape(nb, wb, *rest), 1, -1))
 
 
 def unblocked(x: np.ndarray, replicates: int) -> np.ndarray:
-    """The inverse of `_blocked`: (blocks, ..., BLOCK) -> (R, ...)."""
+    """The inverse of `_blocked`: (blocks, ..., width) -> (R, ...)."""
+    if x.shape[-1] == 1:
+        return x.reshape(x.shape[:-1]).copy()
     x = np.moveaxis(x, -1, 1)
     return np.ascontiguousarray(x.reshape(-1, *x.shape[2:])[:replicates])
 
@@ -254,7 +265,7 @@ def uniforms(keys, month, slots, u, blk):
     for q in range(slots):
         step = (base + np.uint64(q)) * _GOLDEN
         for k in range(u.shape[1]):
-            z = keys[blk * BLOCK + k] + step
+            z = keys[blk * u.shape[1] + k] + step
             z = (z ^ (z >> _S30)) * _M1
             z = (z ^ (z >> _S27)) * _M2
             z = z ^ (z >> _S31)
@@ -736,7 +747,7 @@ def initial_state(s, p, w, blk):
 # --------------------------------------------------------------------------------------------
 # Loops over blocks of replicates: what Python calls. `run` is the engine's; the others serve
 # the Python interface below (the Mesa model, tests). All call the rules above. Replicate
-# ``b`` of the outputs is ``k`` of block ``blk = b // BLOCK``; a last block that is not full
+# ``b`` of the outputs is ``k`` of block ``blk = b // width``; a last block that is not full
 # is padded with copies of a real replicate, whose results are not recorded.
 
 
@@ -747,20 +758,20 @@ def run(s, p, w, keys, first, last, iu, ju, alignment, actions, fired, offers):
     at rows months 1..T (so row t holds month t + 1).
     """
     n = p.valid.shape[0]
-    e = w.fired.shape[0]
+    e, wb = w.fired.shape[0], w.top.shape[0]
     r = alignment.shape[0]
     for blk in range(s.alignment.shape[0]):
         trust_levels(s, w, blk)
         for t in range(first, last):
             uniforms(keys, t, e + n, w.u, blk)
             prepare(s, p, t + 1, w, blk)
-            for k in range(min(BLOCK, r - blk * BLOCK)):
+            for k in range(min(wb, r - blk * wb)):
                 for x in range(offers.shape[2]):
-                    offers[blk * BLOCK + k, t, x] = s.offer_left[blk, x, k] > 0
+                    offers[blk * wb + k, t, x] = s.offer_left[blk, x, k] > 0
             choose_block(p, w, blk)
             transition(s, p, w, blk)
-            for k in range(min(BLOCK, r - blk * BLOCK)):
-                b = blk * BLOCK + k
+            for k in range(min(wb, r - blk * wb)):
+                b = blk * wb + k
                 for x in range(e):
                     fired[b, t, x] = w.fired[x, k]
                 for i in range(n):
@@ -778,16 +789,16 @@ def _initial_rows(s, p, w):
 @_loop
 def _prepare_rows(s, p, w, month, u_events, fired, weights):
     n, amax = p.valid.shape
-    r = u_events.shape[0]
+    r, wb = u_events.shape[0], w.top.shape[0]
     for blk in range(s.alignment.shape[0]):
-        for k in range(BLOCK):
-            b = min(blk * BLOCK + k, r - 1)  # padding repeats the last replicate
+        for k in range(wb):
+            b = min(blk * wb + k, r - 1)  # padding repeats the last replicate
             for x in range(u_events.shape[1]):
                 w.u[x, k] = u_events[b, x]
         trust_levels(s, w, blk)
         prepare(s, p, month, w, blk)
-        for k in range(min(BLOCK, r - blk * BLOCK)):
-            b = blk * BLOCK + k
+        for k in range(min(wb, r - blk * wb)):
+            b = blk * wb + k
             for x in range(fired.shape[1]):
                 fired[b, x] = w.fired[x, k]
             for i in range(n):
@@ -804,16 +815,16 @@ def _choose_rows(weights, u, out):
 
 @_loop
 def _transition_rows(s, p, w, actions, taken):
-    r = actions.shape[0]
+    r, wb = actions.shape[0], w.top.shape[0]
     for blk in range(s.alignment.shape[0]):
-        for k in range(BLOCK):
-            b = min(blk * BLOCK + k, r - 1)
+        for k in range(wb):
+            b = min(blk * wb + k, r - 1)
             for i in range(actions.shape[1]):
                 w.chosen[i, k] = actions[b, i]
         transition(s, p, w, blk)
-        for k in range(min(BLOCK, r - blk * BLOCK)):
+        for k in range(min(wb, r - blk * wb)):
             for x in range(taken.shape[1]):
-                taken[blk * BLOCK + k, x] = w.taken[x, k]
+                taken[blk * wb + k, x] = w.taken[x, k]
 
 
 # --------------------------------------------------------------------------------------------
@@ -828,10 +839,10 @@ def start(params: Params, replicates: int) -> State:
 def start_buffers(params: Params, replicates: int) -> Buffers:
     """`start` as the kernel's buffers, for `run`."""
     n, k, d = len(params.actors), len(params.issues), len(params.deals)
-    nb = blocks(replicates)
-    square = (nb, n, n, BLOCK)
-    shapes = {"stakes": (nb, k, BLOCK), "actions": (nb, n, BLOCK)}
-    shapes |= {f: (nb, d, BLOCK) for f in ("offer_left", "in_deal", "bound_left")}
+    nb, wb = blocks(replicates), width(replicates)
+    square = (nb, n, n, wb)
+    shapes = {"stakes": (nb, k, wb), "actions": (nb, n, wb)}
+    shapes |= {f: (nb, d, wb) for f in ("offer_left", "in_deal", "bound_left")}
     buf = Buffers(*(np.zeros(shapes.get(f, square), dtype=t) for f, t in STATE))
     p = pack(params, replicates)
     _initial_rows(buf, p, work(p))
@@ -844,13 +855,22 @@ def prepare_month(
     """Events, then logit weights (`sim.model.rules.prepare`): (state after events, fired
     events (R, E), choice weights (R, N, Amax)).
     """
-    r = len(state.actions)
-    buf, p = buffers(state), pack(params, r)
+    buf = buffers(state)
+    fired, weights = prepare_buffers(buf, params, state.month + 1, u_events)
+    return _state(buf, state.month, len(state.actions)), fired, weights
+
+
+def prepare_buffers(
+    buf: Buffers, params: Params, month: int, u_events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`prepare_month` on the kernel's buffers, in place: (fired events, choice weights)."""
+    r = len(u_events)
+    p = pack(params, r)
     fired = np.zeros((r, len(params.events)), dtype=bool)
     weights = np.zeros((r, *p.valid.shape))
     u = np.ascontiguousarray(u_events, np.float64)
-    _prepare_rows(buf, p, work(p), state.month + 1, u, fired, weights)
-    return _state(buf, state.month, r), fired, weights
+    _prepare_rows(buf, p, _scratch(params, r), month, u, fired, weights)
+    return fired, weights
 
 
 def choose_actions(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -863,8 +883,31 @@ def choose_actions(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def transition_month(state: State, params: Params, actions: np.ndarray) -> tuple[State, np.ndarray]:
     """Apply the chosen actions (`sim.model.rules.transition`): (next state, deals taken)."""
-    r = len(state.actions)
-    buf, p = buffers(state), pack(params, r)
+    buf = buffers(state)
+    taken = transition_buffers(buf, params, actions)
+    return _state(buf, state.month + 1, len(state.actions)), taken
+
+
+def transition_buffers(buf: Buffers, params: Params, actions: np.ndarray) -> np.ndarray:
+    """`transition_month` on the kernel's buffers, in place: deals taken (R, D)."""
+    r = len(actions)
+    p = pack(params, r)
     taken = np.zeros((r, len(params.deals)), dtype=bool)
-    _transition_rows(buf, p, work(p), np.ascontiguousarray(actions, np.int64), taken)
-    return _state(buf, state.month + 1, r), taken
+    chosen = np.ascontiguousarray(actions, np.int64)
+    _transition_rows(buf, p, _scratch(params, r), chosen, taken)
+    return taken
+
+
+def state_of(buf: Buffers, month: int, replicates: int) -> State:
+    """The `State` held in the kernel's buffers (a copy)."""
+    return _state(buf, month, replicates)
+
+
+def _scratch(params: Params, replicates: int) -> Work:
+    """Scratch for calls on ``params`` (kept with its packed arrays: calls overwrite it)."""
+    p = pack(params, replicates)
+    cached = params.__dict__.get("_kernel_work")
+    if cached is None or cached[0] is not p:
+        cached = (p, work(p))
+        params.__dict__["_kernel_work"] = cached
+    return cached[1]
