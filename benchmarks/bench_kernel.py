@@ -191,17 +191,11 @@ points = {points}
 trajectories = "quantiles"
 """
 
-PEAK = """
-import resource, subprocess, sys, time
-t0 = time.perf_counter()
-subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
-wall = time.perf_counter() - t0
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
-"""
 
-
-def sweep(points: int, replicates: int, workers: int) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB, largest process) of `sim sweep` in a subprocess."""
+def sweep(points: int, replicates: int, workers: int) -> tuple[float, float, float]:
+    """Wall seconds, peak memory (MiB, largest process) and CPU seconds (all processes) of
+    `sim sweep` in a subprocess.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         exp = Path(tmp) / "bench.toml"
         exp.write_text(
@@ -214,18 +208,37 @@ def sweep(points: int, replicates: int, workers: int) -> tuple[float, float]:
         return _watch(cmd)
 
 
-def _watch(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd`` under a fresh watcher process, so the peak memory is this command's alone."""
-    out = subprocess.run(
-        [sys.executable, "-c", PEAK, *cmd],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall, peak = map(float, out.stdout.split())
-    return wall, peak
+def _watch(cmd: list[str]) -> tuple[float, float, float]:
+    """Run ``cmd``, polling its process tree (workers included) for each process's peak
+    resident memory (VmHWM) and CPU time.
+    """
+    import psutil
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    root = psutil.Process(proc.pid)
+    peak: dict[int, float] = {}
+    cpu: dict[int, float] = {}
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for p in tree:
+            try:
+                status = Path(f"/proc/{p.pid}/status").read_text()
+                hwm = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
+                times = p.cpu_times()
+            except (OSError, StopIteration, psutil.Error):
+                continue
+            peak[p.pid] = max(peak.get(p.pid, 0), hwm / 1024)
+            cpu[p.pid] = times.user + times.system
+        time.sleep(0.2)
+    wall = time.perf_counter() - t0
+    if proc.wait() != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed")
+    return wall, max(peak.values(), default=0.0), sum(cpu.values())
 
 
 def agreement(replicates: int = 8334) -> None:
@@ -293,6 +306,7 @@ def profile(repeats: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--only-sweep", action="store_true")
     parser.add_argument("--agreement", action="store_true", help="only the agreement check")
     parser.add_argument("--profile", action="store_true", help="only a sweep chunk's profile")
     parser.add_argument("--mesa-runs", type=int, default=100)
@@ -303,6 +317,8 @@ def main() -> None:
         agreement() if args.agreement else profile()
         return
 
+    if args.only_sweep:
+        return sweeps(args.workers)
     costs = compile_costs()
     print(
         f"compile:   first kernel use, empty cache {costs['engine cold']:.1f} s (engine) + "
@@ -330,14 +346,18 @@ def main() -> None:
         f"ratio:     kernel / mesa.batch_run {rates['kernel+outcomes'] / mesa:,.0f}x with "
         f"outcomes, {rates['kernel'] / mesa:,.0f}x engine alone (target >= 500x)"
     )
-    if args.skip_sweep:
-        return
+    if not args.skip_sweep:
+        sweeps(args.workers)
+
+
+def sweeps(workers: int) -> None:
+    """The 100,000- and 1,000,000-run sweeps."""
     for points in (1_000, 10_000):
-        wall, peak = sweep(points, 100, args.workers)
+        wall, peak, cpu = sweep(points, 100, workers)
         runs = points * 100
         print(
-            f"sweep:     {runs:>9,} runs x {MONTHS} months, --workers {args.workers}: "
-            f"{wall:6.1f} s wall ({runs * MONTHS / wall:,.0f} replicate-months/s), "
+            f"sweep:     {runs:>9,} runs x {MONTHS} months, --workers {workers}: "
+            f"{wall:6.1f} s wall, {cpu:6.1f} CPU s in all processes, "
             f"peak RSS {peak:,.0f} MiB (largest process)"
         )
     print("targets:   1,000,000 runs < 30 s wall; peak memory < 1024 MiB, flat in the runs")
