@@ -79,3 +79,16 @@ def test_outcomes_are_well_formed(baseline):
     assert (runs.betrayal_episodes > 0).eq(runs.betrayal).all()
     assert (runs.betrayal_length.dropna() >= 1).all()
     assert set(res.series.month) == set(range(61))
+
+
+def test_one_pull_weight_may_vary_per_row(baseline):
+    """Sweeping one of the drift's four pull weights leaves the other three shared."""
+    params = compile_params(baseline).assign({"dynamics.balance": np.array([0.0, 2.0])})
+    assert params.derived.weights.shape == (2, 4)
+    keys = rng.run_keys(5, np.zeros(2, np.uint64), np.arange(2))
+    both = engine.simulate(params, keys, 24)
+    for r, value in enumerate((0.0, 2.0)):
+        alone = compile_params(baseline.with_overrides({"dynamics.balance": value}))
+        np.testing.assert_array_equal(
+            both.alignment[r], engine.simulate(alone, keys[r : r + 1], 24).alignment[0]
+        )

@@ -1,7 +1,12 @@
 """The array engine: runs the rules for many replicates at once.
 
-A run is identified by its stream key (see `sim.rng`); the engine steps all rows together
-through `sim.model.rules.step`, so its speed comes from numpy, not from a loop over agents.
+A run is identified by its stream key (see `sim.model.rng`). `simulate` runs the compiled
+kernel (`sim.model.kernel.run`): a loop over replicates and months in machine code, the same
+per-replicate functions the Mesa model calls. Regime changes are applied between months in
+Python (`Params.at_month`), which cuts the horizon into a few segments, each one kernel call.
+
+`simulate_numpy` steps all replicates together through the numpy rules (`sim.model.rules`):
+the reference the kernel is checked and benchmarked against.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.model import rng, rules
+from sim.model import kernel, rng, rules
 from sim.model.params import Params
 
 
@@ -85,9 +90,11 @@ def steps(
 ) -> Iterator[Month]:
     """Run ``len(keys)`` replicates month by month, yielding each `Month` as it is simulated.
 
-    `simulate` records what this yields, so an explanation that reads these months sees
-    exactly the states behind the engine's results. ``initial`` is the month-0 state
-    (default `rules.initial_state`).
+    These are the numpy rules (`sim.model.rules`); `simulate_numpy` records what this yields,
+    and the compiled kernel that `simulate` runs agrees with it (docs/kernel.md: no action
+    differed in 24 million decisions), so an explanation that reads these months sees the
+    states behind the engine's results. ``initial`` is the month-0 state (default
+    `rules.initial_state`).
     """
     months = params.months if months is None else int(months)
     n, e = len(params.actors), len(params.events)
@@ -101,11 +108,66 @@ def steps(
         yield Month(t + 1, params, weighed, fired, weights, chosen, state)
 
 
+BATCH = 8192  # replicates per kernel call: bounds the per-replicate copies of the parameters
+
+
 def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
     """Run ``len(keys)`` replicates for ``months`` (default: the scenario's horizon).
 
     ``params`` has one shared row or one row per key.
     """
+    months = params.months if months is None else int(months)
+    r = len(keys)
+    n, e, d = len(params.actors), len(params.events), len(params.deals)
+    pairs = pair_index(n)
+    iu, ju = np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+    align = np.empty((r, months + 1, len(pairs)), dtype=np.float32)
+    actions = np.empty((r, months, n), dtype=np.int8)
+    fired = np.empty((r, months, e), dtype=bool)
+    offers = np.empty((r, months, d), dtype=bool)
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    for lo in range(0, r, BATCH):
+        rows = np.arange(lo, min(lo + BATCH, r))
+        part = params.take(rows)
+        out = (align[rows[0] : rows[-1] + 1], actions[lo : lo + len(rows)])
+        out += (fired[lo : lo + len(rows)], offers[lo : lo + len(rows)])
+        _simulate_batch(part, keys[rows], months, iu, ju, *out)
+    return Trajectory(
+        pairs=pairs,
+        alignment=align,
+        actions=actions,
+        fired=fired,
+        offers=offers,
+        start=params.start,
+    )
+
+
+def _simulate_batch(params, keys, months, iu, ju, align, actions, fired, offers) -> None:
+    """Run one batch of replicates through the kernel, into the output views."""
+    r = len(keys)
+    state = kernel.start_buffers(params, r)
+    align[:, 0] = kernel.unblocked(state.alignment[:, iu, ju], r)
+    # The kernel's last block is padded with copies of the last run (not recorded).
+    padded = keys[np.minimum(np.arange(kernel.blocks(r) * kernel.width(r)), r - 1)]
+    first = 0
+    for last in segments(params, months):
+        params = params.at_month(first + 1)  # regime changes from this month on
+        p = kernel.pack(params, r)
+        out = (align, actions, fired, offers)
+        kernel.run(state, p, kernel.work(p), padded, first, last, iu, ju, *out)
+        first = last
+
+
+def segments(params: Params, months: int) -> list[int]:
+    """Ends of the stretches of months with the same parameters: a new stretch starts in each
+    month in which some row's regime starts (month 1 always starts the first).
+    """
+    starts = {int(m) for m in np.unique(params.rg_month) if 1 < m <= months}
+    return [m - 1 for m in sorted(starts)] + [months]
+
+
+def simulate_numpy(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
+    """`simulate` through the numpy rules, all replicates stepped together: the reference."""
     months = params.months if months is None else int(months)
     r = len(keys)
     n, e, d = len(params.actors), len(params.events), len(params.deals)

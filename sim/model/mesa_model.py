@@ -1,10 +1,11 @@
 """The Mesa model: one replicate of the same rules, steppable and inspectable.
 
 `AllianceModel` is a `mesa.Model` with one `ActorAgent` per actor and a `DataCollector` that
-reports the declared outcomes. It runs the functions of `sim.rules` on arrays with a replicate
-axis of length 1, so for the same seed, point and replicate it produces exactly the trajectory
-the array engine produces (tested). Each agent chooses its own action from its row of the logit
-probabilities; the model then applies the joint transition.
+reports the declared outcomes. It runs the compiled rules of `sim.model.kernel` on one
+replicate, the same functions the array engine runs for many, so for the same seed, point and
+replicate it produces exactly the trajectory the array engine produces (tested). Each agent
+chooses its own action from its row of the logit weights (`kernel.choose`); the model then
+applies the joint transition.
 
 Data collection: the DataCollector records month 0 when the model is built and month k after
 the k-th step, so row k of the model reporters and the agent rows Mesa files under
@@ -27,7 +28,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import outcomes, rng, rules
+from sim.model import kernel, outcomes, rng, rules
 from sim.model.engine import Trajectory, pair_index
 from sim.model.params import compile_params
 from sim.scenario import BASELINE, Scenario, as_scenario
@@ -60,9 +61,8 @@ class ActorAgent(mesa.Agent):
     def step(self) -> None:
         """Choose this month's action from the model's current choice probabilities."""
         i = self.index
-        weights = self.model.choice_weights[:, i : i + 1]
-        u = self.model.choice_uniforms[:, i : i + 1]
-        self.action_index = int(rules.choose(weights, u)[0, 0])
+        u = float(self.model.choice_uniforms[0, i])
+        self.action_index = int(kernel.choose(self.model.choice_weights[0, i], u))
 
 
 class AllianceModel(mesa.Model):
@@ -91,7 +91,9 @@ class AllianceModel(mesa.Model):
         self.params = compile_params(self.scenario)
         self.months = self.scenario.months if months is None else int(months)
         self.keys = rng.run_keys(self.seed_value, np.array([point]), np.array([replicate]))
-        self.state = rules.initial_state(self.params, 1)
+        self._buffers = kernel.start_buffers(self.params, 1)
+        self._month = 0
+        self._observed: rules.State | None = None
         n = len(self.params.actors)
         self._pairs = pair_index(n)
         self._alignment = [self._pair_values()]
@@ -118,7 +120,7 @@ class AllianceModel(mesa.Model):
     @property
     def finished(self) -> bool:
         """True once the last month has been simulated."""
-        return int(self.state.month) >= self.months
+        return self._month >= self.months
 
     def step(self) -> None:
         """Advance one month: regime changes, events, each agent's choice, then the joint
@@ -130,22 +132,34 @@ class AllianceModel(mesa.Model):
         if self.finished:
             self.running = False
             return
-        self.params = p = self.params.at_month(self.state.month + 1)
+        self.params = p = self.params.at_month(self._month + 1)
         e = len(p.events)
-        u = rng.uniforms(self.keys, self.state.month, e + len(p.actors))
-        self.state, fired, self.choice_weights = rules.prepare(self.state, p, u[:, :e])
+        u = rng.uniforms(self.keys, self._month, e + len(p.actors))
+        self._observed = None
+        fired, self.choice_weights = kernel.prepare_buffers(
+            self._buffers, p, self._month + 1, u[:, :e]
+        )
         self._offers.append(self.state.offer_left[0] > 0)
         self.choice_uniforms = u[:, e:]
         for agent in self.actor_agents:
             agent.step()
         actions = np.array([[a.action_index for a in self.actor_agents]], dtype=np.int64)
-        self.state, _ = rules.transition(self.state, p, actions)
+        kernel.transition_buffers(self._buffers, p, actions)
+        self._month += 1
+        self._observed = None
         self._alignment.append(self._pair_values())
         self._actions.append(actions[0])
         self._fired.append(fired[0])
         self.datacollector.collect(self)
 
     # --- observation ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> rules.State:
+        """The world now (alignment, trust, stakes, policies, deals), one replicate."""
+        if self._observed is None:
+            self._observed = kernel.state_of(self._buffers, self._month, 1)
+        return self._observed
 
     def trajectory(self) -> Trajectory:
         """The months simulated so far, in the array engine's format."""

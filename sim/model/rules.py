@@ -2,8 +2,11 @@
 
 Every array has a leading replicate axis R; parameter arrays have a leading row axis of length
 1 (shared) or R (one parameter set per replicate). Nothing here does I/O, keeps globals or draws
-its own random numbers: the caller passes the month's uniforms. Both the array engine
-(`sim.engine`) and the Mesa model (`sim.model`) run these functions, so they cannot disagree.
+its own random numbers: the caller passes the month's uniforms. This is the readable
+statement of the rules and the reference for the compiled kernel (`sim.model.kernel`), which
+the array engine and the Mesa model both run: tests/test_kernel.py compares the two on random
+states and parameters, so a change made here must be made there too (same function names).
+`engine.simulate_numpy` runs these functions for whole runs.
 
 Equations are documented in docs/ODD.md (section "Submodels"); claim ids (C1-C16) refer to
 the source article's claims as numbered in the project's domain notes.

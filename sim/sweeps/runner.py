@@ -552,6 +552,8 @@ def _run_chunks(
     summary.skipped = len(done)
     todo = [c for c in range(plan.chunks) if c not in done]
     update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
+    if todo and workers > 1 and not scheduler:
+        warm_up(plan)
     stream = execute((plan.task(c) for c in todo), workers, scheduler)
     try:
         for res in stream:
@@ -572,6 +574,14 @@ def _run_chunks(
                 update(plan.chunk_runs(res.chunk))
     finally:
         stream.close()
+
+
+def warm_up(plan: Plan) -> None:
+    """Compile the kernel here (or load it from numba's disk cache), so that local workers
+    load it from the cache instead of each compiling it on a first run.
+    """
+    keys = rng.run_keys(plan.experiment.seed, np.zeros(1, np.int64), np.zeros(1, np.int64))
+    engine.simulate(plan.params, keys, 1)
 
 
 def _write_failures(out: Path, failures: list[dict[str, Any]]) -> None:
