@@ -92,7 +92,7 @@ STRUCTURE = (
 # Derived tables in the kernel's layout (see `pack`), and Derived arrays used as they are.
 LAYOUT = ("issue_by_stake", "commit_by_relation", "num_by_stake", "den_by_stake")
 DERIVED = ("dependence", "extremity", "cap_share", "weights")
-BLOCK = 32  # replicates that advance together (fewer when a call has fewer)
+BLOCK = 64  # replicates that advance together (fewer when a call has fewer)
 # Which terms of the two largest sums are nonzero for some replicate: the others add zeros
 # (exactly nothing to a running sum), so the kernel skips them.
 USED = ("issue_used", "commit_used")
