@@ -118,26 +118,26 @@ def simulate(params: Params, keys: np.ndarray, months: int | None = None) -> Tra
     """
     months = params.months if months is None else int(months)
     r = len(keys)
-    n, e, d = len(params.actors), len(params.events), len(params.deals)
-    pairs = pair_index(n)
-    iu, ju = np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
-    align = np.empty((r, months + 1, len(pairs)), dtype=np.float32)
-    actions = np.empty((r, months, n), dtype=np.int8)
-    fired = np.empty((r, months, e), dtype=bool)
-    offers = np.empty((r, months, d), dtype=bool)
+    traj = _empty(params, r, months)
+    iu, ju = (np.array(side, np.int64) for side in zip(*traj.pairs, strict=True))
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
     for lo in range(0, r, BATCH):
-        rows = np.arange(lo, min(lo + BATCH, r))
-        part = params.take(rows)
-        out = (align[rows[0] : rows[-1] + 1], actions[lo : lo + len(rows)])
-        out += (fired[lo : lo + len(rows)], offers[lo : lo + len(rows)])
-        _simulate_batch(part, keys[rows], months, iu, ju, *out)
+        rows = slice(lo, min(lo + BATCH, r))
+        out = (traj.alignment[rows], traj.actions[rows], traj.fired[rows], traj.offers[rows])
+        _simulate_batch(params.take(np.arange(r)[rows]), keys[rows], months, iu, ju, *out)
+    return traj
+
+
+def _empty(params: Params, replicates: int, months: int) -> Trajectory:
+    """A trajectory of ``replicates`` runs and ``months`` months, to be filled in."""
+    n, e, d = len(params.actors), len(params.events), len(params.deals)
+    pairs = pair_index(n)
     return Trajectory(
         pairs=pairs,
-        alignment=align,
-        actions=actions,
-        fired=fired,
-        offers=offers,
+        alignment=np.empty((replicates, months + 1, len(pairs)), dtype=np.float32),
+        actions=np.empty((replicates, months, n), dtype=np.int8),
+        fired=np.empty((replicates, months, e), dtype=bool),
+        offers=np.empty((replicates, months, d), dtype=bool),
         start=params.start,
     )
 
@@ -170,26 +170,14 @@ def simulate_numpy(params: Params, keys: np.ndarray, months: int | None = None) 
     """`simulate` through the numpy rules, all replicates stepped together: the reference."""
     months = params.months if months is None else int(months)
     r = len(keys)
-    n, e, d = len(params.actors), len(params.events), len(params.deals)
-    pairs = pair_index(n)
-    iu, ju = np.array([p[0] for p in pairs], int), np.array([p[1] for p in pairs], int)
-    align = np.empty((r, months + 1, len(pairs)), dtype=np.float32)
-    actions = np.empty((r, months, n), dtype=np.int8)
-    fired = np.empty((r, months, e), dtype=bool)
-    offers = np.empty((r, months, d), dtype=bool)
+    traj = _empty(params, r, months)
+    iu, ju = (np.array(side, int) for side in zip(*traj.pairs, strict=True))
     initial = rules.initial_state(params, r)
-    align[:, 0] = initial.alignment[:, iu, ju]
+    traj.alignment[:, 0] = initial.alignment[:, iu, ju]
     for step in steps(params, keys, months, initial):
         t = step.month - 1
-        fired[:, t] = step.fired
-        offers[:, t] = step.state.offer_left > 0
-        actions[:, t] = step.chosen
-        align[:, t + 1] = step.after.alignment[:, iu, ju]
-    return Trajectory(
-        pairs=pairs,
-        alignment=align,
-        actions=actions,
-        fired=fired,
-        offers=offers,
-        start=params.start,
-    )
+        traj.fired[:, t] = step.fired
+        traj.offers[:, t] = step.state.offer_left > 0
+        traj.actions[:, t] = step.chosen
+        traj.alignment[:, t + 1] = step.after.alignment[:, iu, ju]
+    return traj
