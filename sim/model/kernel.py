@@ -1,12 +1,13 @@
 """The compiled kernel: the model's monthly rules as numba functions over blocks of replicates.
 
 This is what runs. The array engine (`sim.model.engine.simulate`) calls `run`, a compiled loop
-over blocks of replicates and months; the Mesa model (`sim.model.mesa_model`) calls `start`,
-`prepare_month`, `choose` and `transition_month` on one replicate, and these call the very
-same compiled functions (on a block of one), so the two cannot disagree. The functions carry
-the names of their numpy counterparts in `sim.model.rules`, which states the equations as
-array algebra, documents them and serves as the test oracle (tests/test_kernel.py compares
-the two on random states and parameters); a change to a rule goes into both.
+over blocks of replicates and months; the Mesa model (`sim.model.mesa_model`) calls
+`start_buffers`, `prepare_buffers`, `choose` and `transition_buffers` on one replicate, and
+these call the very same compiled functions (on a block of one), so the two cannot disagree.
+The functions carry the names of their numpy counterparts in `sim.model.rules`, which states
+the equations as array algebra, documents them and serves as the test oracle
+(tests/test_kernel.py compares the two on random states and parameters); a change to a rule
+goes into both.
 
 Numbers: the kernel sums in a fixed order where numpy and BLAS choose their own, so results
 agree with `sim.model.rules` to about 1e-15, not bit for bit; a logit draw that lands within
