@@ -67,9 +67,12 @@ def run(args: argparse.Namespace) -> int:
         raise SimInputError("must be at least 1", field="--chunk-size", found=args.chunk_size)
     if args.scheduler:
         check_scheduler(args.scheduler)
-        # the client logs a traceback of its failed reconnection when the cluster goes away;
-        # the one line below says what happened and what is kept
-        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+        # When the cluster goes away, the client and the event loop under it (tornado, asyncio)
+        # log tracebacks of the failed reconnection and gather; the one line below says what
+        # happened and what is kept.
+        quiet = ("distributed", "distributed.client", "distributed.core", "distributed.comm")
+        for name in (*quiet, "distributed.utils_comm", "tornado.application", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     exp = experiment.load_experiment(args.experiment)
     post = load_posterior(args.posterior, exp.scenario)
     out = args.out or results.default_dir(exp.name)
