@@ -393,24 +393,34 @@ def tagged(runs: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
     )
 
 
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Read and check a results directory's metadata."""
-    path = Path(path)
-    meta_path = path / "metadata.json"
-    if not meta_path.exists():
-        raise SimInputError("not a results directory (no metadata.json)", file=str(path))
+def read_marked(path: str | Path, what: str, key: str, value: str, refusal: str) -> dict:
+    """The ``metadata.json`` of a directory the tool wrote, checked to carry ``key = value``.
+
+    One `SimInputError` for each way it can fail: no file ("not a WHAT"), unreadable JSON, or
+    the wrong mark (``refusal``, naming the field and what is allowed).
+    """
+    meta_path = Path(path) / "metadata.json"
+    if not meta_path.is_file():
+        raise SimInputError(f"not a {what} (no metadata.json)", file=str(path))
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SimInputError(f"unreadable metadata.json: {exc}", file=str(meta_path)) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get(key) != value:
         raise SimInputError(
-            "not a sim results directory",
+            refusal,
             file=str(meta_path),
-            field="format",
-            found=meta.get("format") if isinstance(meta, dict) else None,
-            allowed=FORMAT,
+            field=key,
+            found=meta.get(key) if isinstance(meta, dict) else None,
+            allowed=value,
         )
+    return meta
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """Read and check a results directory's metadata."""
+    meta_path = Path(path) / "metadata.json"
+    meta = read_marked(path, "results directory", "format", FORMAT, "not a sim results directory")
     if meta.get("format_version") != FORMAT_VERSION:
         raise SimInputError(
             "results written by an incompatible version",

@@ -15,7 +15,6 @@ A posterior calibrated on a scenario serves that scenario and every scenario tha
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 
 from sim.errors import SimInputError
 from sim.model import rng
+from sim.results import read_marked
 from sim.scenario import Scenario, read_toml
 from sim.scenario.evidence import extends_chain
 from sim.validation.events import file_sha256
@@ -78,22 +78,7 @@ class Posterior:
 
 def read_metadata(path: str | Path) -> dict:
     """The metadata of a calibration directory, or a `SimInputError`."""
-    meta_path = Path(path) / "metadata.json"
-    if not meta_path.is_file():
-        raise SimInputError("not a calibration directory (no metadata.json)", file=str(path))
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SimInputError(f"unreadable metadata.json: {exc}", file=str(meta_path)) from None
-    if not isinstance(meta, dict) or meta.get("kind") != KIND:
-        raise SimInputError(
-            "not a calibration directory",
-            file=str(meta_path),
-            field="kind",
-            found=meta.get("kind") if isinstance(meta, dict) else None,
-            allowed=KIND,
-        )
-    return meta
+    return read_marked(path, "calibration directory", "kind", KIND, "not a calibration directory")
 
 
 def load(path: str | Path) -> Posterior:
