@@ -27,6 +27,7 @@ Rules every writing command follows (one mechanism, here):
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -391,6 +392,13 @@ def tagged(runs: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
     return pd.concat(
         [pd.DataFrame({"scenario": scenario, "seed": seed}, index=runs.index), runs], axis=1
     )
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, in hex (data files, records and inputs whose identity a
+    results directory, calibration or sealed forecast records).
+    """
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def read_marked(path: str | Path, what: str, key: str, value: str, refusal: str) -> dict:

@@ -18,7 +18,7 @@ def test_shipped_data_has_22_states_2000_to_2019_and_its_citation():
     assert data.table.iso3c.nunique() == 22
     assert data.years == tuple(range(2000, 2020))
     assert len(data.table) == 436  # a few states miss a session
-    assert data.sha256 == unga.file_hash(SHIPPED)
+    assert data.sha256 == unga.file_sha256(SHIPPED)
     readme = (ROOT / "data" / "unga" / "README.md").read_text()
     assert "doi:10.7910/DVN/LEJUQZ" in readme and "Bailey, Strezhnev and Voeten" in readme
 

@@ -39,10 +39,10 @@ from scipy.special import ndtri
 from sim.errors import SimInputError
 from sim.model import rng
 from sim.model.engine import Trajectory
+from sim.results import file_sha256
 from sim.scenario import Scenario, calendar
 from sim.validation import measurement as ms
 from sim.validation import unga
-from sim.validation.events import file_sha256
 from sim.validation.posterior import Posterior, read_metadata
 
 KIND = "unga_distance"

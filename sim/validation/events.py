@@ -20,7 +20,6 @@ run of a trajectory; `persistence` for the world frozen in its starting state.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from sim.errors import SimInputError
 from sim.model.engine import Trajectory
 from sim.model.outcomes import partnership_months
 from sim.model.params import Params
+from sim.results import file_sha256
 from sim.scenario import calendar, read_toml
 
 KINDS = ("alignment_change", "action_months", "alignment_run", "alignment_level")
@@ -114,11 +114,6 @@ class EventSet:
 
 # --------------------------------------------------------------------------------------------
 # Reading
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _fail(src: str, field: str, message: str, found: Any = None, allowed: str | None = None):

@@ -31,6 +31,7 @@ import numpy as np
 
 from sim import __version__
 from sim.errors import SimInputError
+from sim.results import file_sha256
 from sim.scenario import Scenario, calendar, load, read_toml
 from sim.scenario.evidence import scenario_evidence
 from sim.validation import distances
@@ -40,7 +41,6 @@ from sim.validation.events import (
     QUESTION_KEYS,
     Observable,
     check_against,
-    file_sha256,
     observable,
     values,
 )

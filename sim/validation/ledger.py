@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.validation.events import file_sha256
+from sim.results import file_sha256
 
 HEADER = """# Forecast ledger
 

@@ -24,10 +24,9 @@ import pandas as pd
 
 from sim.errors import SimInputError
 from sim.model import rng
-from sim.results import read_marked
+from sim.results import file_sha256, read_marked
 from sim.scenario import Scenario, read_toml
 from sim.scenario.evidence import extends_chain
-from sim.validation.events import file_sha256
 from sim.validation.measurement import PARAMETERS as MEASUREMENT
 
 KIND = "calibration"

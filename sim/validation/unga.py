@@ -11,7 +11,6 @@ truncated file raises `SimInputError` (one line naming the file, the field and t
 from __future__ import annotations
 
 import csv
-import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimInputError
+from sim.results import file_sha256
 from sim.scenario import shipped
 
 SHIPPED = ("data", "unga", "ideal_points_2000_2019.csv")
@@ -87,11 +87,6 @@ def default_path() -> Path:
     return shipped.path(*SHIPPED)
 
 
-def file_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (recorded in calibration metadata)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def load(until: int, path: str | Path | None = None) -> Data:
     """Read and check the ideal points of sessions that opened in ``until`` or before.
 
@@ -119,7 +114,7 @@ def load(until: int, path: str | Path | None = None) -> Data:
             found=f"{row.iso3c} {row.session}",
         )
     table = table.sort_values(["iso3c", "year"], ignore_index=True)
-    return Data(table=table, source=str(path), sha256=file_hash(path), until=until)
+    return Data(table=table, source=str(path), sha256=file_sha256(path), until=until)
 
 
 def _rows(path: Path, until: int) -> Iterator[dict]:
