@@ -48,7 +48,7 @@ def sampler_comparison(population: int, generations: int) -> None:
 
     from sim.scenario import load
     from sim.scenario.evidence import evidence_ranges
-    from sim.validation import calibration, problem
+    from sim.validation.calibration import calibration, problem
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     sc = load(BASELINE)

@@ -63,7 +63,7 @@ def simulate(
 ) -> Result:
     """Run ``replicates`` seeded replicates of a scenario with the array engine.
 
-    With a ``posterior`` (`sim.validation.posterior.Posterior`: anything with
+    With a ``posterior`` (`sim.validation.calibration.posterior.Posterior`: anything with
     ``draw(replicates, seed) -> {name: values}`` and a ``note``), each replicate runs with its
     own parameter set drawn from it, so the spread of outcomes includes parameter uncertainty.
     """

@@ -27,7 +27,19 @@ def _lint(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_layers_contract_is_kept():
     done = _lint(ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 kept, 0 broken" in done.stdout
+    assert "0 broken" in done.stdout
+    assert "Validation jobs import only jobs below them KEPT" in done.stdout
+
+
+def test_a_validation_job_importing_a_job_above_it_is_named(tmp_path):
+    shutil.copytree(ROOT / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    # Calibration reading the forecast job: an upward import inside validation.
+    up = tmp_path / "sim" / "validation" / "calibration" / "upward.py"
+    up.write_text("from sim.validation.forecast import ledger\n")
+    done = _lint(tmp_path)
+    assert done.returncode != 0
+    assert "sim.validation.calibration.upward -> sim.validation.forecast.ledger" in done.stdout
 
 
 def test_an_upward_import_breaks_the_contract_and_is_named(tmp_path):
@@ -45,6 +57,8 @@ def test_stage_packages_show_the_flow():
     stages = ["scenario", "model", "sweeps", "analysis", "validation", "report", "commands"]
     for stage in stages:
         assert (ROOT / "sim" / stage / "__init__.py").is_file(), stage
+    for job in ["facts", "data", "calibration", "backtest", "forecast"]:
+        assert (ROOT / "sim" / "validation" / job / "__init__.py").is_file(), job
     # Public names stay where users import them from.
     from sim import api  # noqa: F401
     from sim.model import AllianceModel  # noqa: F401

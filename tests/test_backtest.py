@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from sim.commands.cli import main
-from sim.validation import backtest, ensemble, scores
-from sim.validation.events import load_events
+from sim.validation.backtest import backtest, ensemble, scores
+from sim.validation.backtest.events import load_events
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sim.scenario.evidence import evidence_ranges
-from sim.validation import calibration, predictive, problem
-from sim.validation.record import weighted_quantiles
+from sim.validation.calibration import calibration, predictive, problem
+from sim.validation.calibration.record import weighted_quantiles
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -10,7 +10,8 @@ import pytest
 from sim.commands.cli import main
 from sim.errors import SimInputError
 from sim.scenario import load
-from sim.validation import distances, ensemble, forecast
+from sim.validation.backtest import ensemble
+from sim.validation.forecast import distances, forecast
 
 from .conftest import ROOT
 

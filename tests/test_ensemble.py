@@ -8,7 +8,8 @@ import pytest
 
 from sim.errors import SimInputError
 from sim.scenario.evidence import scenario_evidence
-from sim.validation import ensemble, posterior
+from sim.validation.backtest import ensemble
+from sim.validation.calibration import posterior
 
 from .conftest import ROOT
 

@@ -7,7 +7,7 @@ from sim.errors import SimInputError
 from sim.model.engine import Trajectory, pair_index
 from sim.model.params import compile_params
 from sim.scenario import load
-from sim.validation import events as ev
+from sim.validation.backtest import events as ev
 
 from .conftest import ROOT
 

@@ -6,7 +6,7 @@ import pytest
 
 from sim.commands.cli import main
 from sim.errors import SimInputError
-from sim.validation import forecast
+from sim.validation.forecast import forecast
 
 from .conftest import ROOT
 
@@ -99,7 +99,7 @@ def test_a_question_needs_a_resolution_rule(tmp_path):
 
 def test_the_shipped_unga_questions_need_a_calibration_and_read_states_as_it_does():
     from sim.scenario import load
-    from sim.validation import measurement
+    from sim.validation.data import measurement
 
     qs = forecast.load_questions(ROOT / "forecasts" / "questions" / "unga_2020_2023.toml")
     assert len(qs.questions) == 24 and {q.kind for q in qs.questions} == {"unga_distance"}
@@ -149,7 +149,7 @@ def test_the_command_seals_and_verifies(questions, tmp_path, capsys):
 def test_the_shipped_sealed_records_match_the_ledger():
     # Only the seal is checked here: a re-run reproduces a record with the code of the commit
     # it names (`sim forecast verify` at that commit), not necessarily with later models.
-    from sim.validation import ledger
+    from sim.validation.forecast import ledger
 
     book = ROOT / "forecasts" / "LEDGER.md"
     rows = ledger.rows(book)

@@ -1,6 +1,6 @@
 """The forecast ledger: rows appended, records checked by their SHA-256."""
 
-from sim.validation import ledger
+from sim.validation.forecast import ledger
 
 
 def test_a_sealed_record_matches_its_row_until_altered(tmp_path):

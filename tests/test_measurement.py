@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.errors import SimInputError
-from sim.validation import measurement as ms
-from sim.validation import unga
+from sim.validation.data import measurement as ms
+from sim.validation.data import unga
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -13,7 +13,7 @@ import pytest
 
 from sim import api
 from sim.errors import SimInputError
-from sim.validation import posterior, predictive, record
+from sim.validation.calibration import posterior, predictive, record
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "calibrations" / "baseline_until_2019"
@@ -188,7 +188,7 @@ def test_sweep_validate_and_report_take_a_posterior(tmp_path, capsys):
 
     # sim validate's runs (its checks are being rewritten on main; their sample is tested here).
     from sim.scenario import load
-    from sim.validation.facts import run_sample
+    from sim.validation.facts.facts import run_sample
 
     post = posterior.load(d)
     sample = run_sample(load(BASELINE), 20, 4, 12, posterior=post)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.validation import scores
+from sim.validation.backtest import scores
 
 
 def test_brier_is_the_squared_error_of_the_probability():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import SimInputError
-from sim.validation import unga
+from sim.validation.data import unga
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "unga" / "ideal_points_2000_2019.csv"

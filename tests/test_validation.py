@@ -212,7 +212,7 @@ def test_cli_joint_prints_pass_rates(capsys):
 
 def test_checks_file_errors_name_the_field(tmp_path, baseline):
     from sim.errors import SimInputError
-    from sim.validation import checks
+    from sim.validation.facts import checks
 
     bad = tmp_path / "c.toml"
     bad.write_text(

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from sim.commands.common import check_counts, check_writable
-from sim.validation.settings import DEFAULT_SEED
+from sim.validation.facts.settings import DEFAULT_SEED
 
 DEFAULT_REPLICATES = 2000
 
@@ -61,8 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the results directory and print the tables."""
     from sim import results
-    from sim.validation import backtest, ensemble
-    from sim.validation.events import load_events
+    from sim.validation.backtest import backtest, ensemble
+    from sim.validation.backtest.events import load_events
 
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
 def metadata(bt, started: str) -> dict:
     """The self-description of a backtest results directory."""
     from sim import results
-    from sim.validation import forecast
-    from sim.validation.scores import EPS
+    from sim.validation.backtest.scores import EPS
+    from sim.validation.forecast import forecast
 
     ens, events = bt.ensemble, bt.events
     sc = ens.scenario
@@ -132,7 +132,7 @@ def _signed(x: float) -> str:
 
 def render(bt) -> str:
     """The score table and the events the model gets most wrong, as text."""
-    from sim.validation import backtest
+    from sim.validation.backtest import backtest
 
     ev, ens = bt.events, bt.ensemble
     calib = sum(e.period == "calibration" for e in ev.scored)

@@ -2,7 +2,7 @@
 
 Screens the candidates (SALib Morris on the calibration distance) unless ``--parameters`` names
 them, runs pyabc's ABC-SMC and writes a self-describing calibration directory
-(`sim.validation.record`). docs/calibration.md explains the method and its limits.
+(`sim.validation.calibration.record`). docs/calibration.md explains the method and its limits.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
     from sim import results
     from sim.scenario import load
     from sim.scenario.evidence import evidence_ranges
-    from sim.validation import calibration, predictive, record, screening
-    from sim.validation import problem as problem_mod
+    from sim.validation.calibration import calibration, predictive, record, screening
+    from sim.validation.calibration import problem as problem_mod
 
     _check(args)
     try:

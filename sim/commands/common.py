@@ -27,7 +27,7 @@ from sim.scenario.limits import (
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
-    from sim.validation.posterior import Posterior
+    from sim.validation.calibration.posterior import Posterior
 
 DEFAULT_SCENARIO_HELP = "scenario file (default: the shipped scenarios/baseline.toml)"
 
@@ -187,7 +187,7 @@ def load_posterior(path: str | Path | None, scenario: Scenario) -> Posterior | N
     """
     if path is None:
         return None
-    from sim.validation import posterior
+    from sim.validation.calibration import posterior
 
     post = posterior.load(path)
     posterior.check_scenario(post, scenario)

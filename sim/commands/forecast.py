@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seal:
         check_writable(args.ledger, "--ledger", folder=False)
     from sim import results
-    from sim.validation import forecast
+    from sim.validation.forecast import forecast
 
     qs = forecast.load_questions(words[0])
     if args.seal:
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def verify(record: Path, ledger: Path) -> int:
     """Print each verification check; 0 if all pass, 1 if any fails."""
-    from sim.validation import forecast
+    from sim.validation.forecast import forecast
 
     if not record.is_file():
         raise SimInputError("no such record", file=str(record))

@@ -24,12 +24,12 @@ from sim.commands.common import (
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
-from sim.validation.settings import DEFAULT_REPLICATES, DEFAULT_SEED
+from sim.validation.facts.settings import DEFAULT_REPLICATES, DEFAULT_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.validation.facts import CheckResult
+    from sim.validation.facts.facts import CheckResult
 
 DEFAULT_SCENARIO = BASELINE
 

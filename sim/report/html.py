@@ -154,7 +154,7 @@ def _covers(results: list[Results]) -> str:
 
 def calibration_html(path: str | Path) -> str:
     """A section on a calibration: what it covers, its fit and its posterior figures."""
-    from sim.validation.posterior import NOTE, read_metadata
+    from sim.validation.calibration.posterior import NOTE, read_metadata
 
     meta = read_metadata(path)
     cover = meta.get("predictive_coverage") or {}

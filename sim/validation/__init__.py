@@ -1,6 +1,7 @@
-"""The model against the world: stylized facts from the source article (`facts`); measured data,
-calibration, backtests and forecasts live beside it. The public names of `facts` are
-importable from here.
+"""The model against the world, one sub-package per job: stylized facts from the source
+article (`facts`), measured data and the measurement model (`data`), calibration
+(`calibration`), backtests (`backtest`) and sealed forecasts (`forecast`). The public names of
+`facts.facts` are importable from here.
 """
 
 from sim._lazy import reexport
@@ -23,4 +24,4 @@ __all__ = [
     "joint",
     "results_table",
 ]
-__getattr__ = reexport(__name__, "facts", tuple(__all__))
+__getattr__ = reexport(__name__, "facts.facts", tuple(__all__))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from sim.validation.problem import Problem
+from sim.validation.calibration.problem import Problem
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def screen(
         theta = np.repeat(block, replicates, axis=0)
         theta = np.hstack([theta, np.tile(centre, (len(theta), 1))])
         d = sub.distances(theta, ids[: len(theta)], noise=False)
-        from sim.validation import measurement as ms
+        from sim.validation.data import measurement as ms
 
         s = ms.summaries(d, problem.observed)
         stats.append(s.reshape(len(block), replicates, -1).mean(axis=1))

@@ -1,6 +1,6 @@
 """Stylized facts: the source article's own assessments as validation targets.
 
-The checks are declared beside the scenario (`sim.validation.checks`): what the article says
+The checks are declared beside the scenario (`sim.validation.facts.checks`): what the article says
 (with claim ids), the statistic that measures it on a seeded set of runs, the threshold and why
 that threshold. They are targets, not inputs: the scenario's weights come from the evidence
 table (`sim.scenario.evidence`), and a check that fails with honest weights is reported as
@@ -23,9 +23,9 @@ import pandas as pd
 from sim.model import engine, outcomes, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario
-from sim.validation import checks as checks_mod
-from sim.validation.checks import CheckSpec, paired_interval, wilson
-from sim.validation.settings import DEFAULT_REPLICATES, DEFAULT_SEED
+from sim.validation.facts import checks as checks_mod
+from sim.validation.facts.checks import CheckSpec, paired_interval, wilson
+from sim.validation.facts.settings import DEFAULT_REPLICATES, DEFAULT_SEED
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,

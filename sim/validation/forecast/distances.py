@@ -4,7 +4,7 @@ model.
 A question of kind ``unga_distance`` names a pair of actors and a session year: how far apart
 the two actors' ideal points will stand in that year's session. A calibration directory
 (`sim calibrate`) holds both what answers it: the posterior of the scenario's parameters and
-of the measurement model's (`sim.validation.measurement`), particle by particle. Run r of the
+of the measurement model's (`sim.validation.data.measurement`), particle by particle. Run r of the
 forecast ensemble takes one particle (`Posterior.draw` and `Posterior.draw_measurement` give
 the same particle to the same run), simulates the pair's alignment and reads the session's
 distance through that particle's measurement model::
@@ -41,9 +41,9 @@ from sim.model import rng
 from sim.model.engine import Trajectory
 from sim.results import file_sha256
 from sim.scenario import Scenario, calendar
-from sim.validation import measurement as ms
-from sim.validation import unga
-from sim.validation.posterior import Posterior, read_metadata
+from sim.validation.calibration.posterior import Posterior, read_metadata
+from sim.validation.data import measurement as ms
+from sim.validation.data import unga
 
 KIND = "unga_distance"
 KEYS = ("label", "kind", "definition", "window", "resolution", "note", "pair", "year")

@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 
 from sim import results
-from sim.validation import predictive as pred
-from sim.validation.calibration import Calibration
-from sim.validation.posterior import KIND, read_metadata
-from sim.validation.problem import Problem
-from sim.validation.screening import Screening
+from sim.validation.calibration import predictive as pred
+from sim.validation.calibration.calibration import Calibration
+from sim.validation.calibration.posterior import KIND, read_metadata
+from sim.validation.calibration.problem import Problem
+from sim.validation.calibration.screening import Screening
 
 
 def versions() -> dict[str, str]:
@@ -149,8 +149,8 @@ def rebuild(path: str | Path, scenario_path: str | Path | None = None) -> Proble
     from sim.errors import SimInputError
     from sim.scenario import load
     from sim.scenario.evidence import evidence_ranges
-    from sim.validation import problem as problem_mod
-    from sim.validation.measurement import PARAMETERS
+    from sim.validation.calibration import problem as problem_mod
+    from sim.validation.data.measurement import PARAMETERS
 
     meta = read_metadata(path)
     source = str(scenario_path or meta["scenario_source"])

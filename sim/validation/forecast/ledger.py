@@ -1,7 +1,7 @@
 """The forecast ledger: an append-only Markdown table of sealed records and their SHA-256.
 
-A sealed forecast record (`sim.validation.forecast`) is a JSON file; sealing appends one row
-``| sealed (UTC) | record | sha256 |`` to ``forecasts/LEDGER.md``. Committed to git, the
+A sealed forecast record (`sim.validation.forecast.forecast`) is a JSON file; sealing appends
+one row ``| sealed (UTC) | record | sha256 |`` to ``forecasts/LEDGER.md``. Committed to git, the
 ledger proves a record existed, unchanged, before the answer was known: a record altered
 after sealing no longer matches its row.
 """

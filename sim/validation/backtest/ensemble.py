@@ -7,9 +7,9 @@ of three sources, and says which:
 - ``evidence``: every number with a range in the scenario's evidence table (low < high) drawn
   independently and uniformly within it (whole numbers for months): the honest prior;
 - ``posterior``: particles of a calibration directory (`sim calibrate`), drawn by weight with
-  `sim.validation.posterior.Posterior.draw` (run r takes its own particle); the calibration
-  must be of the scenario or of one it extends. Parameters the calibration did not learn keep
-  the scenario's values;
+  `sim.validation.calibration.posterior.Posterior.draw` (run r takes its own particle); the
+  calibration must be of the scenario or of one it extends. Parameters the calibration did not
+  learn keep the scenario's values;
 - ``point``: the scenario's own values for every run (randomness of the runs only).
 
 Parameter draws use their own seeded streams, apart from the runs' counter-based streams, so
@@ -28,7 +28,7 @@ from sim.model import engine, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario, load
 from sim.scenario.evidence import scenario_evidence
-from sim.validation import posterior as posterior_mod
+from sim.validation.calibration import posterior as posterior_mod
 
 SOURCES = ("evidence", "posterior", "point")
 _DRAW_SALT = 0x5EED_2015  # separates parameter draws from the runs' streams

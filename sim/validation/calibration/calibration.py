@@ -1,15 +1,15 @@
 """Calibration by approximate Bayesian computation (pyabc's ABC-SMC).
 
 Priors are uniform: each scenario parameter over its evidence range, each measurement
-parameter over the range `sim.validation.measurement.priors` derives from the data before the
+parameter over the range `sim.validation.data.measurement.priors` derives from the data before the
 observed years. The distance is pyabc's adaptive p-norm (p = 2) on the summary statistics, each
 standardised by its median absolute deviation over the generation's simulations. Epsilon is the
 median of the previous generation's distances (pyabc's default quantile schedule).
 
 Samplers: ``batch`` (default) simulates a generation's proposals together in one engine call
-(`sim.validation.batch_sampler`), in this process, reproducible for a seed; ``multicore`` is
-pyabc's `MulticoreEvalParallelSampler` (one model call per particle in worker processes);
-a Dask scheduler address uses pyabc's `DaskDistributedSampler`. pyabc reseeds its worker
+(`sim.validation.calibration.batch_sampler`), in this process, reproducible for a seed;
+``multicore`` is pyabc's `MulticoreEvalParallelSampler` (one model call per particle in worker
+processes); a Dask scheduler address uses pyabc's `DaskDistributedSampler`. pyabc reseeds its worker
 processes from the operating system, so only the batch sampler's results repeat exactly.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimInputError
-from sim.validation.problem import Problem
+from sim.validation.calibration.problem import Problem
 
 SAMPLERS = ("batch", "multicore")
 
@@ -84,7 +84,7 @@ def _sampler(problem: Problem, settings: Settings, progress: Callable | None):
     if settings.sampler == "multicore":
         return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers)
     if settings.sampler == "batch":
-        from sim.validation.batch_sampler import BatchSampler
+        from sim.validation.calibration.batch_sampler import BatchSampler
 
         def inside(values: np.ndarray) -> np.ndarray:
             return np.all((values >= problem.low) & (values <= problem.high), axis=1)

@@ -19,7 +19,7 @@ from sim.errors import SimInputError
 from sim.model import engine, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario
-from sim.validation import measurement as ms
+from sim.validation.data import measurement as ms
 
 # Prefixes of parameters a calibration never learns: what an outcome means, dates and counts.
 NOT_CALIBRATED = ("outcomes.", "scenario.", "regimes.")
@@ -138,7 +138,7 @@ def build(
     """Assemble a problem: the named scenario parameters (priors: their evidence ranges) plus
     the measurement parameters (priors from the data before the observed years).
     """
-    from sim.validation import unga
+    from sim.validation.data import unga
 
     params = compile_params(scenario)
     allowed = candidates(params, ranges)

@@ -3,15 +3,15 @@ can be checked once the answer is known.
 
 A questions file (``forecasts/questions/<name>.toml``) names a scenario, a horizon, a seed,
 a number of runs and its questions, each an observable in the model's terms
-(`sim.validation.events`) with a ``resolution`` rule saying how the world will settle it.
+(`sim.validation.backtest.events`) with a ``resolution`` rule saying how the world will settle it.
 `answer` runs the ensemble and gives each binary question a probability and each numeric one
 its 5%, 25%, 50%, 75% and 95% quantiles. `seal` writes the answers with everything needed to
 reproduce them (questions, scenario, evidence and posterior hashes, package version, git
 commit, seed) to a JSON record and appends the record's SHA-256 to the ledger
-(`sim.validation.ledger`); `verify` checks a record against the ledger and re-runs it.
+(`sim.validation.forecast.ledger`); `verify` checks a record against the ledger and re-runs it.
 
 Questions of kind ``unga_distance`` (UN General Assembly ideal-point distances) are answered
-through a calibration's measurement model (`sim.validation.distances`), so they need a
+through a calibration's measurement model (`sim.validation.forecast.distances`), so they need a
 calibration directory (``posterior``); the record then also holds the hashes of the
 measurement declaration and of the data file, and `verify` checks them.
 """
@@ -34,16 +34,16 @@ from sim.errors import SimInputError
 from sim.results import file_sha256
 from sim.scenario import Scenario, calendar, load, read_toml
 from sim.scenario.evidence import scenario_evidence
-from sim.validation import distances
-from sim.validation import ensemble as ensemble_mod
-from sim.validation import ledger as ledger_mod
-from sim.validation.events import (
+from sim.validation.backtest import ensemble as ensemble_mod
+from sim.validation.backtest.events import (
     QUESTION_KEYS,
     Observable,
     check_against,
     observable,
     values,
 )
+from sim.validation.forecast import distances
+from sim.validation.forecast import ledger as ledger_mod
 
 FORMAT = "sim-forecast-record"
 FORMAT_VERSION = 1

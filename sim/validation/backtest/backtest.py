@@ -2,7 +2,7 @@
 against naive baselines.
 
 Each event in scope gets the model's forecast from an ensemble of runs of the events file's
-scenario (`sim.validation.ensemble`): the share of runs in which a binary event happens, or
+scenario (`sim.validation.backtest.ensemble`): the share of runs in which a binary event happens, or
 the distribution of a numeric one over the runs. Three baselines are scored beside it:
 
 - ``always_0.5``: probability 0.5 for every binary event; for a count of months, each month
@@ -14,7 +14,7 @@ the distribution of a numeric one over the runs. Three baselines are scored besi
 - ``persistence``: the world frozen in its 2015 state (alignments as at the start, every actor
   keeping its starting policy), a deterministic forecast.
 
-Scores (`sim.validation.scores`): Brier and log score for binary events, CRPS for numeric
+Scores (`sim.validation.backtest.scores`): Brier and log score for binary events, CRPS for numeric
 ones, each averaged per period (calibration, after, all) with paired bootstrap intervals on
 the model's score minus each baseline's (negative: the model does better).
 """
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.validation import scores
-from sim.validation.ensemble import Ensemble
-from sim.validation.events import Event, EventSet, check_against, persistence, values
+from sim.validation.backtest import scores
+from sim.validation.backtest.ensemble import Ensemble
+from sim.validation.backtest.events import Event, EventSet, check_against, persistence, values
 
 FORECASTERS = ("model", "always_0.5", "base_rate", "persistence")
 BASELINES = FORECASTERS[1:]

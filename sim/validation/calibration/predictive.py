@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model import rng
-from sim.validation.problem import Problem
+from sim.validation.calibration.problem import Problem
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 STREAM = 0x9EED  # the 'point' index of the draws, apart from the calibration's

@@ -27,7 +27,7 @@ from sim.model import rng
 from sim.results import file_sha256, read_marked
 from sim.scenario import Scenario, read_toml
 from sim.scenario.evidence import extends_chain
-from sim.validation.measurement import PARAMETERS as MEASUREMENT
+from sim.validation.data.measurement import PARAMETERS as MEASUREMENT
 
 KIND = "calibration"
 FILE = "posterior.parquet"

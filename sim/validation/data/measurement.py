@@ -32,7 +32,7 @@ import pandas as pd
 from sim.errors import SimInputError
 from sim.scenario import calendar, read_toml
 from sim.scenario.evidence import extends_chain
-from sim.validation import unga
+from sim.validation.data import unga
 
 FOLDER = "measurement"
 PARAMETERS = ("measurement.scale", "measurement.offset", "measurement.noise")
