@@ -18,6 +18,7 @@ from sim.analysis import statistics
 from sim.analysis.statistics import Results
 from sim.analysis.summary import summarise
 from sim.errors import SimInputError
+from sim.model import outcomes
 from sim.scenario import Scenario, from_dict
 
 SENSITIVITY_OUTCOMES = ("betrayal", "partnership", "alignment_final")
@@ -57,16 +58,17 @@ def scenario_of(r: Results) -> Scenario | None:
 
 
 def default_cases(runs: pd.DataFrame, scenario: Scenario | None) -> list[lv.Case]:
-    """The users' questions as cases: a partnership happens; a defection is avoided."""
+    """The users' questions as cases: each declared outcome users want (a partnership) happens,
+    each they do not want (a defection) is avoided; outcomes neither (a balance) ask nothing.
+    """
     if scenario is not None:
-        kinds = [(o.id, o.kind) for o in scenario.outcomes if o.kind != "balance"]
-    else:
-        kinds = [("partnership", "partnership"), ("betrayal", "defection")]
+        wanted = [(o.id, outcomes.of(o).wanted) for o in scenario.outcomes]
+    else:  # no recorded scenario: the baseline's two questions
+        wanted = [("partnership", True), ("betrayal", False)]
     out = []
-    for oid, kind in kinds:
-        if oid in runs:
-            below = 0.5 if kind == "defection" else None
-            out.append(lv.case(runs, oid, below=below))
+    for oid, want in wanted:
+        if oid in runs and want is not None:
+            out.append(lv.case(runs, oid, below=None if want else 0.5))
     return out
 
 
@@ -95,7 +97,7 @@ def gather(
     out = []
     for r, label in zip(results, labels, strict=True):
         sc = scenario_of(r)
-        summary = summarise(r.runs, sc, r.months)
+        summary = summarise(r.runs, sc, r.months, r.trajectories)
         if r.kind != "sweep":
             out.append(Finding(r, label, sc, summary))
             continue
