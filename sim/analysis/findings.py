@@ -21,7 +21,8 @@ from sim.errors import SimInputError
 from sim.model import outcomes
 from sim.scenario import Scenario, from_dict
 
-SENSITIVITY_OUTCOMES = ("betrayal", "partnership", "alignment_final")
+# Without a recorded scenario: the events of the run table and the first pair's alignment.
+SENSITIVITY_OUTCOMES = ("alignment_final",)
 CASE = re.compile(
     r"^\s*([A-Za-z_][\w=]*)\s*(?:([<>])\s*([-+]?[0-9.]+(?:[eE][-+]?\d+)?))?\s*(?::\s*(run|point))?\s*$"
 )
@@ -72,6 +73,17 @@ def default_cases(runs: pd.DataFrame, scenario: Scenario | None) -> list[lv.Case
     return out
 
 
+def sensitivity_outcomes(runs: pd.DataFrame, scenario: Scenario | None) -> list[str]:
+    """The outcomes a sensitivity analysis is reported for: the declared events (yes/no with
+    a month: partnerships, defections) and the first pair's final alignment.
+    """
+    if scenario is not None:
+        events = [o.id for o in scenario.outcomes if outcomes.of(o).event]
+    else:
+        events = list(statistics.events_of(runs))
+    return [o for o in (*events, *SENSITIVITY_OUTCOMES) if o in runs]
+
+
 def parse_case(text: str, runs: pd.DataFrame) -> lv.Case:
     """A case from ``NAME``, ``NAME<VALUE`` or ``NAME>VALUE``, optionally ending ``:point``."""
     m = CASE.match(text)
@@ -103,7 +115,7 @@ def gather(
             continue
         indices: dict[str, pd.DataFrame] = {}
         if r.meta.get("design") in ("sobol", "morris"):
-            for outcome in SENSITIVITY_OUTCOMES:
+            for outcome in sensitivity_outcomes(r.runs, sc):
                 if outcome in r.runs:
                     res = statistics.sensitivity(r.runs, r.points, r.meta, outcome)
                     if res is not None:

@@ -86,10 +86,10 @@ def _events(fs: list[fnd.Finding]) -> list[tuple[str, str]]:
     for f in fs:
         specs = f.scenario.outcomes if f.scenario is not None else ()
         for spec in specs:
-            if spec.kind != "balance":
+            if outcomes.of(spec).event:
                 seen.setdefault(spec.id, spec.kind)
     if not seen:
-        seen = {e: "event" for e in analysis.EVENTS}
+        seen = {e: "event" for f in fs for e in analysis.events_of(f.results.runs)}
     return [(k, v) for k, v in seen.items() if any(f"{k}_month" in f.results.runs for f in fs)]
 
 
@@ -165,7 +165,7 @@ def _response(fs: list[fnd.Finding]) -> Iterator[Panel]:
     specs = {}
     for f in fs:
         for spec in f.scenario.outcomes if f.scenario is not None else ():
-            if spec.kind == "defection" and f"{spec.id}_response" in f.results.runs:
+            if f"{spec.id}_response" in f.results.runs:  # a defection's victim response
                 specs.setdefault(spec.id, (spec, f.scenario))
     for oid, (spec, sc) in specs.items():
         victim = sc.label(spec.fields["victim"])
@@ -216,7 +216,7 @@ def _response(fs: list[fnd.Finding]) -> Iterator[Panel]:
 
 def _ranked(f: fnd.Finding) -> list[str]:
     names = analysis.parameter_names(f.results.meta)
-    idx = f.sensitivity.get("betrayal")
+    idx = next((f.sensitivity[o] for o in f.sensitivity if o != "alignment_final"), None)
     if idx is not None:
         key = "ST" if "ST" in idx else "mu_star"
         return list(idx[key].sort_values(ascending=False).index)

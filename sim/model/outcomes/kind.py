@@ -65,6 +65,7 @@ class Figure:
     column: str
     name: str
     title: str
+    ylabel: str = ""
 
 
 @dataclass(frozen=True)

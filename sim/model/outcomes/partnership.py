@@ -134,7 +134,7 @@ class Partnership(BaseKind):
         a, b = spec.fields["actors"]
         name = "alignment_fan" if ctx.first else f"{spec.id}_alignment_fan"
         title = f"{ctx.label(a)}-{ctx.label(b)} alignment (index, -1 to 1)"
-        return (Figure("fan", pair_column(a, b), name, title),)
+        return (Figure("fan", pair_column(a, b), name, title, "alignment"),)
 
 
 KIND = register(Partnership())
