@@ -187,3 +187,22 @@ def test_a_response_that_is_the_usual_action_is_said_in_words():
     changed = summary.summarise(runs, sc, 20, series("seek_us")).set_index(["outcome", "key"])
     assert ("betrayal", "response") not in changed.index
     assert changed.loc[("betrayal", "response:seek_us")].flag == ""
+
+
+def test_the_report_says_which_rows_are_not_findings(tmp_path):
+    """The report's narrative and headline table give the reason, not the number, for the
+    baseline's P(Iran hedges) and Iran's "response" to a betrayal.
+    """
+    from sim.analysis import findings, statistics
+    from sim.report import html, narrative
+
+    out = tmp_path / "r"
+    assert main(["run", "-n", "300", "--seed", "3", "--out", str(out), "--no-figures"]) == 0
+    fs = findings.gather([statistics.load(out)], lever_analysis=False)
+    _, sentences = narrative.answers(fs)
+    text = " ".join(sentences)
+    assert "Iran hedges: " in text and "decided by the threshold, not informative" in text
+    if fs[0].summary.key.eq("response").any():  # a betrayal happened in these runs
+        assert "shows no distinct response" in text
+    table = html.headline_table(fs)
+    assert table.loc["P(Iran hedges)"].iloc[0].startswith("not informative")

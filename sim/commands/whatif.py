@@ -114,13 +114,20 @@ def whatif(args: argparse.Namespace) -> int:
         res.differences.to_csv(args.csv, index=False)
         print(args.csv)
     if args.figure:
+        from sim.model import outcomes
         from sim.report import figures
 
         sc = res.arms.baseline
-        pair = sc.outcome("partnership")
-        if pair is None:
+        # The pair of the first declared outcome drawn as a fan of alignment (a partnership).
+        fans = [
+            fig.column
+            for spec, kind, ctx in outcomes.specs(sc.outcomes)
+            for fig in kind.figures(spec, ctx)
+            if fig.key == "fan"
+        ]
+        if not fans:
             raise SimInputError("the scenario declares no partnership pair", field="--figure")
-        a, b = pair.fields["actors"]
+        a, b = outcomes.pair_of(fans[0])
         diffs = wi.alignment_differences(res, a, b)
         ax = figures.paired_fan(
             diffs,

@@ -24,7 +24,7 @@ from sim.model import outcomes
 from sim.report import figures
 from sim.report.kinds import KINDS
 
-SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
+SCALAR_SUFFIXES = ("_final", "_mean", "_month")  # without declarations: indices and months
 SENSITIVITY_OUTCOMES = fnd.SENSITIVITY_OUTCOMES
 MAX_HEATMAP_PARAMETERS = 3
 
@@ -114,10 +114,32 @@ def _fan(fs: list[fnd.Finding]) -> Iterator[Panel]:
         yield Panel(f"fan_{dyad}", "fan", ax, cap)
 
 
+def scalars(fs: list[fnd.Finding]) -> list[str]:
+    """The run outcomes whose distributions are drawn: the declared per-run indices and months
+    (outcomes.json, in declaration order) or, where nothing is declared, the columns ending in
+    `SCALAR_SUFFIXES`.
+    """
+    names: dict[str, None] = {}
+    for f in fs:
+        declared = f.results.outcomes
+        if declared:
+            for o in declared:
+                unit = str(o.get("unit", ""))
+                if o.get("kind", "scalar") == "scalar" and (
+                    unit.startswith("index") or unit == "month"
+                ):
+                    names.setdefault(str(o["name"]), None)
+        else:
+            for c in f.results.runs.columns:
+                if c.endswith(SCALAR_SUFFIXES):
+                    names.setdefault(c, None)
+    return list(names)
+
+
 def _distributions(fs: list[fnd.Finding]) -> Iterator[Panel]:
     first = fs[0].results
     cap = caption([f.results for f in fs], [f.label for f in fs])
-    for name in SCALARS:
+    for name in scalars(fs):
         data = {f.label: f.results.runs[name] for f in fs if name in f.results.runs}
         if not data:
             continue

@@ -25,12 +25,12 @@ from sim.analysis.statistics import Results
 from sim.report import backtest, figures, narrative
 from sim.report.gallery import (
     MAX_HEATMAP_PARAMETERS,
-    SCALARS,
     SENSITIVITY_OUTCOMES,
     Panel,
     caption,
     panels,
     safe,
+    scalars,
 )
 from sim.report.kinds import KINDS
 
@@ -38,7 +38,7 @@ from sim.report.kinds import KINDS
 __all__ = [
     "KINDS",
     "MAX_HEATMAP_PARAMETERS",
-    "SCALARS",
+    "scalars",
     "SECTIONS",
     "SENSITIVITY_OUTCOMES",
     "STYLE",
