@@ -206,3 +206,32 @@ def test_the_report_says_which_rows_are_not_findings(tmp_path):
         assert "shows no distinct response" in text
     table = html.headline_table(fs)
     assert table.loc["P(Iran hedges)"].iloc[0].startswith("not informative")
+
+
+def test_a_partnership_reached_on_the_threshold_is_flagged():
+    """A pair that plateaus just above the partnership threshold (shared_war: 0.755-0.775
+    against 0.75) has P(partnership) decided by the threshold; the check reads the best level
+    held for k months from the per-month table.
+    """
+    from sim.model.outcomes import partnership
+
+    series = np.array([[0.1, 0.8, 0.9, 0.85, 0.2], [0.0, 0.1, 0.2, 0.3, 0.4]])
+    np.testing.assert_allclose(partnership.best_level(series, 3), [0.8, 0.2])
+    assert np.isnan(partnership.best_level(series, 6)).all()
+    sc = load(BASELINE)
+    spec = sc.outcome("partnership")
+
+    def table(level: float) -> pd.DataFrame:
+        months = np.arange(25)
+        return pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(40), 25),
+                "month": np.tile(months, 40),
+                "alignment__iran__russia": np.tile(np.where(months > 5, level, 0.3), 40),
+            }
+        )
+
+    runs = pd.DataFrame({"replicate": np.arange(40), "partnership": True})
+    assert partnership.KIND.threshold_check(spec, runs, table(0.77)).decided
+    assert not partnership.KIND.threshold_check(spec, runs, table(0.95)).decided
+    assert partnership.KIND.threshold_check(spec, runs) is None  # no per-month table

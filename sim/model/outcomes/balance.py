@@ -9,8 +9,8 @@ at the horizon and on average.
 
 A band edge can sit on the runs' resting point: in the baseline the final index has median
 0.9998 against a band of 1.0, so whether a run "hedges" is a coin toss decided by where the
-band was put. `threshold_check` detects this from the runs (`TOLERANCE`, `LIMIT`) and the
-summary and report then say "decided by the threshold, not informative" instead of
+band was put. `threshold_check` detects this from the runs (`kind.TOLERANCE`, `kind.LIMIT`),
+and the summary and report then say "decided by the threshold, not informative" instead of
 reporting the probability as a finding.
 """
 
@@ -39,15 +39,9 @@ if TYPE_CHECKING:
     from sim.scenario.checker import Checker
     from sim.scenario.sections import OutcomeSpec
 
-# A band is stated to one decimal (band = 1.0), so its own precision is +-0.05 on the index
-# scale; runs whose final |index| lies that close to the band could fall either side of it
-# under an equally defensible band.
-TOLERANCE = 0.05
-# When a quarter of the runs lie that close, moving the band within its precision moves the
-# probability by up to 0.25, more than any sampling interval of a run of 100 or more: the
-# threshold, not the model, decides the answer. (Baseline, 200 runs, seed 3: 96% lie within
-# 0.05; betrayal_in_syria: 54%; shared_war: none.)
-LIMIT = 0.25
+# The band's check uses the shared tolerance (0.05) and limit (a quarter of the runs) of
+# `kind.threshold_check`. Baseline, 200 runs, seed 3: 96% of runs end within 0.05 of the band
+# (flagged); betrayal_in_syria: 54% (flagged); shared_war: none.
 
 
 class Balance(BaseKind):
@@ -115,21 +109,23 @@ class Balance(BaseKind):
         """The balance index per month (float32, as the alignment it is taken from)."""
         return {f"{spec.id}_index": self._index(spec, traj, params)}
 
-    def threshold_check(self, spec: OutcomeSpec, runs: pd.DataFrame) -> ThresholdCheck | None:
-        """Share of runs whose final |index| lies within `TOLERANCE` of the band."""
+    def threshold_check(
+        self, spec: OutcomeSpec, runs: pd.DataFrame, series: pd.DataFrame | None = None
+    ) -> ThresholdCheck | None:
+        """Share of runs whose final |index| lies within the tolerance of the band."""
         col = f"{spec.id}_final"
         if col not in runs:
             return None
         values = np.abs(runs[col].to_numpy(dtype=np.float64))
         what = f"|{spec.id} index| at the horizon against the band"
-        return threshold_check(values, spec.fields["band"], TOLERANCE, LIMIT, what)
+        return threshold_check(values, spec.fields["band"], what)
 
     def headlines(self, spec: OutcomeSpec, h: Headlines, ctx: Context) -> None:
         """P(within the band), flagged when the band decides it, and the median final index."""
         f, i = spec.fields, spec.id
         who = ctx.label(f["actor"])
         note = f"{who} ends within the band of {f['band']:g}"
-        check = self.threshold_check(spec, h.runs)
+        check = self.threshold_check(spec, h.runs, h.series)
         if check is not None and check.decided:
             note = f"{check.note()}; {note}"
             h.share(f"P({f['label']})", i, note, i, "p", flag="not informative")

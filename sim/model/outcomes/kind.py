@@ -96,8 +96,22 @@ class ThresholdCheck:
         )
 
 
+# Thresholds in scenarios are stated to a tenth or a twentieth of their scale (a band of 1.0,
+# a partnership at 0.75), so their own precision is about +-0.05: a run whose deciding
+# statistic lies that close could fall either side under an equally defensible threshold.
+TOLERANCE = 0.05
+# When a quarter of the runs lie that close, moving the threshold within its precision moves
+# the probability by up to 0.25, more than any sampling interval of 100 runs or more: the
+# threshold, not the model, decides the answer.
+LIMIT = 0.25
+
+
 def threshold_check(
-    values: np.ndarray, threshold: float, tolerance: float, limit: float, statistic: str
+    values: np.ndarray,
+    threshold: float,
+    statistic: str,
+    tolerance: float = TOLERANCE,
+    limit: float = LIMIT,
 ) -> ThresholdCheck:
     """The `ThresholdCheck` of per-run statistics ``values`` against ``threshold`` (NaNs left
     out; no runs gives a share of 0).
@@ -191,8 +205,12 @@ class Kind(Protocol):
         """The figures `sim run` draws for it."""
         ...
 
-    def threshold_check(self, spec: OutcomeSpec, runs: pd.DataFrame) -> ThresholdCheck | None:
-        """Whether a threshold rather than the model decides it (None: no threshold)."""
+    def threshold_check(
+        self, spec: OutcomeSpec, runs: pd.DataFrame, series: pd.DataFrame | None = None
+    ) -> ThresholdCheck | None:
+        """Whether a threshold rather than the model decides it, from the run table and, where
+        given, the per-month table (None: no threshold, or the tables lack the statistic).
+        """
         ...
 
 
@@ -220,9 +238,11 @@ class BaseKind:
         """The figures `sim run` draws for this outcome."""
         return ()
 
-    def threshold_check(self, spec: OutcomeSpec, runs: pd.DataFrame) -> ThresholdCheck | None:
+    def threshold_check(
+        self, spec: OutcomeSpec, runs: pd.DataFrame, series: pd.DataFrame | None = None
+    ) -> ThresholdCheck | None:
         """How close the runs sit to the threshold that decides the outcome (None: no such
-        threshold, or the run table lacks the statistic).
+        threshold, or the tables lack the statistic).
         """
         return None
 

@@ -14,17 +14,38 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from sim.model.outcomes.columns import dates, optional, pair_column
-from sim.model.outcomes.kind import BaseKind, Context, Figure, Headlines, Outcome
+from sim.model.outcomes.kind import (
+    BaseKind,
+    Context,
+    Figure,
+    Headlines,
+    Outcome,
+    ThresholdCheck,
+    threshold_check,
+)
 from sim.model.outcomes.registry import register
 from sim.scenario.sections import actor_list
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.model.engine import Trajectory
     from sim.model.params import Params
     from sim.scenario.checker import Checker
     from sim.scenario.sections import OutcomeSpec
+
+
+def best_level(series: np.ndarray, run_length: int) -> np.ndarray:
+    """The highest threshold each run's alignment stayed above for ``run_length`` consecutive
+    months: the maximum over windows of the window's minimum, (R,); NaN where the run is
+    shorter than the window. ``series`` is (R, T) over months 1..T.
+    """
+    if series.shape[1] < run_length:
+        return np.full(len(series), np.nan)
+    return sliding_window_view(series, run_length, axis=1).min(axis=2).max(axis=1)
 
 
 def partnership_months(
@@ -120,7 +141,12 @@ class Partnership(BaseKind):
         f, i = spec.fields, spec.id
         a, b = (ctx.label(x) for x in f["actors"])
         note = f"{a}-{b} above {f['threshold']:g} for {f['months']} months"
-        h.share(f"P({f['label']})", i, note, i, "p")
+        check = self.threshold_check(spec, h.runs, h.series)
+        if check is not None and check.decided:
+            note = f"{check.note()}; {note}"
+            h.share(f"P({f['label']})", i, note, i, "p", flag="not informative")
+        else:
+            h.share(f"P({f['label']})", i, note, i, "p")
         h.median(
             f"median month of {i}",
             f"{i}_month",
@@ -128,6 +154,23 @@ class Partnership(BaseKind):
             i,
             "median_month",
         )
+
+    def threshold_check(
+        self, spec: OutcomeSpec, runs: pd.DataFrame, series: pd.DataFrame | None = None
+    ) -> ThresholdCheck | None:
+        """Share of runs whose best k-month level (`best_level`) lies within the tolerance
+        of the threshold; needs the per-month table (None without it).
+        """
+        if series is None:
+            return None
+        a, b = spec.fields["actors"]
+        col = next((c for c in (pair_column(a, b), pair_column(b, a)) if c in series), None)
+        if col is None:
+            return None
+        wide = series[series.month >= 1].pivot(index="replicate", columns="month", values=col)
+        level = best_level(wide.to_numpy(dtype=np.float64), spec.fields["months"])
+        what = f"the pair's highest alignment held for {spec.fields['months']} months"
+        return threshold_check(level, spec.fields["threshold"], what)
 
     def figures(self, spec: OutcomeSpec, ctx: Context) -> tuple[Figure, ...]:
         """A fan chart of the pair's alignment."""
