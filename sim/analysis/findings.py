@@ -60,12 +60,13 @@ def scenario_of(r: Results) -> Scenario | None:
 
 def default_cases(runs: pd.DataFrame, scenario: Scenario | None) -> list[lv.Case]:
     """The users' questions as cases: each declared outcome users want (a partnership) happens,
-    each they do not want (a defection) is avoided; outcomes neither (a balance) ask nothing.
+    each they do not want (a defection) is avoided (its kind says which); outcomes neither (a
+    balance) ask nothing. Without a recorded scenario, each event's case is that it happens.
     """
     if scenario is not None:
         wanted = [(o.id, outcomes.of(o).wanted) for o in scenario.outcomes]
-    else:  # no recorded scenario: the baseline's two questions
-        wanted = [("partnership", True), ("betrayal", False)]
+    else:  # no recorded scenario, so no kinds: ask how each event comes about
+        wanted = [(e, True) for e in statistics.events_of(runs)]
     out = []
     for oid, want in wanted:
         if oid in runs and want is not None:
