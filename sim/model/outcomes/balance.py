@@ -117,7 +117,7 @@ class Balance(BaseKind):
         if col not in runs:
             return None
         values = np.abs(runs[col].to_numpy(dtype=np.float64))
-        what = f"|{spec.id} index| at the horizon against the band"
+        what = f"|{spec.id} index| at the horizon"
         return threshold_check(values, spec.fields["band"], what)
 
     def headlines(self, spec: OutcomeSpec, h: Headlines, ctx: Context) -> None:

@@ -91,8 +91,8 @@ class ThresholdCheck:
     def note(self) -> str:
         """The reason, in words, for the summary and the report."""
         return (
-            f"decided by the threshold, not informative: {self.share:.0%} of runs end within "
-            f"{self.tolerance:g} of {self.threshold:g} ({self.statistic})"
+            f"decided by the threshold, not informative: in {self.share:.0%} of runs "
+            f"{self.statistic} lies within {self.tolerance:g} of {self.threshold:g}"
         )
 
 
