@@ -47,7 +47,7 @@ class Result:
 
     def summary(self) -> pd.DataFrame:
         """Headline numbers: probabilities (with 95% intervals) and medians over the runs."""
-        return summarise(self.runs, self.scenario, self.months)
+        return summarise(self.runs, self.scenario, self.months, self.series)
 
 
 def simulate(
@@ -99,18 +99,22 @@ INTERVAL_NOTE = "95% Wilson interval over runs: sampling uncertainty only"
 
 
 def summarise(
-    runs: pd.DataFrame, scenario: Scenario | None = None, months: int | None = None
+    runs: pd.DataFrame,
+    scenario: Scenario | None = None,
+    months: int | None = None,
+    series: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Headline numbers of a run table: one row per statistic with its value, a 95% interval
     where it is a share of runs (Wilson; sampling uncertainty only), and what it means.
 
-    The outcomes are the scenario's declarations (partnership, defection, balance); dates are
-    calendar months from the scenario's start. The same table heads `sim run`'s printout and
-    the report (`sim.analysis.summary.summarise`).
+    The outcomes are the scenario's declarations, each summarised by its kind; dates are
+    calendar months from the scenario's start; ``series`` (the per-month table) lets a
+    defection's response be compared with the victim's other months. The same table heads
+    `sim run`'s printout and the report (`sim.analysis.summary.summarise`).
     """
     from sim.analysis import summary
 
-    return summary.summarise(runs, scenario, months)
+    return summary.summarise(runs, scenario, months, series)
 
 
 # --------------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def default_month(replay: Replay, replicate: int, actor: str) -> tuple[int, str]
     i = p.actors.index(actor)
     acts = replay.simulate(np.array([replicate])).actions[0, :, i].astype(np.int64)
     for spec in replay.scenario.outcomes:
-        if spec.kind == "defection" and spec.fields["actor"] == actor:
+        if spec.fields.get("actor") == actor and "action" in spec.fields:  # a defection
             hit = np.flatnonzero(acts == p.actions[i].index(spec.fields["action"]))
             if len(hit):
                 return int(hit[0]) + 1, f"the first {spec.id} in this run"

@@ -12,7 +12,7 @@ Interventions are scenario inputs, built on a copy of the scenario's resolved do
 
 - ``set``: a regime change from ``at`` on (``[regimes]`` with ``set``), e.g. a US policy
   commitment ``actors.united_states.actions.engage_iran.bias = 1``;
-- ``force``: a regime that leaves an actor one action from ``at`` on (every other action's
+- ``impose``: a regime that leaves an actor one action from ``at`` on (every other action's
   ``available = false``);
 - ``events``: the named events fire in month ``at``. A random event whose window holds ``at``
   gets a monthly hazard of 1 for that month (a regime, then its hazard is restored). Any other
@@ -96,7 +96,7 @@ def arms(
     at: int | str,
     *,
     set: Mapping[str, Any] | None = None,  # noqa: A002 - the CLI's word
-    force: Mapping[str, str] | None = None,
+    impose: Mapping[str, str] | None = None,
     events: Sequence[str] = (),
     overrides: Mapping[str, Any] | None = None,
 ) -> Arms:
@@ -113,8 +113,8 @@ def arms(
             "set": {name: _value(name, v) for name, v in set.items()},
         }
         changes += [f"set {name} = {v}" for name, v in set.items()]
-    for actor, action in (force or {}).items():
-        regimes[f"{REGIME}_force_{actor}"] = _force(sc, actor, action, events)
+    for actor, action in (impose or {}).items():
+        regimes[f"{REGIME}_force_{actor}"] = _impose(sc, actor, action, events)
         regimes[f"{REGIME}_force_{actor}"]["month"] = month
         changes.append(f"{sc.label(actor)} limited to '{action}'")
     plain = True
@@ -169,15 +169,15 @@ def _value(name: str, value: Any) -> float | bool:
         raise SimInputError("not a number", field=f"--set {name}", found=value) from None
 
 
-def _force(sc: Scenario, actor: str, action: str, events: Sequence[str]) -> dict[str, Any]:
+def _impose(sc: Scenario, actor: str, action: str, events: Sequence[str]) -> dict[str, Any]:
     if actor not in sc.actor_ids:
         raise SimInputError(
-            "unknown actor", field="--force", found=actor, allowed=", ".join(sc.actor_ids)
+            "unknown actor", field="--impose", found=actor, allowed=", ".join(sc.actor_ids)
         )
     names = tuple(a.id for a in sc.actor(actor).actions)
     if action not in names:
         raise SimInputError(
-            f"unknown action of {actor}", field="--force", found=action, allowed=", ".join(names)
+            f"unknown action of {actor}", field="--impose", found=action, allowed=", ".join(names)
         )
     for deal in sc.deals:
         if (deal.actor, deal.action) != (actor, action):
@@ -187,7 +187,7 @@ def _force(sc: Scenario, actor: str, action: str, events: Sequence[str]) -> dict
             raise SimInputError(
                 f"'{action}' is possible only while an offer of {deal.id} is on the table; "
                 "make one with --event in the same month",
-                field="--force",
+                field="--impose",
                 found=f"{actor}={action}",
                 allowed=", ".join(f"--event {e}" for e in offering) or "an event that offers it",
             )
@@ -222,7 +222,7 @@ def whatif(
     at: int | str,
     *,
     set: Mapping[str, Any] | None = None,  # noqa: A002
-    force: Mapping[str, str] | None = None,
+    impose: Mapping[str, str] | None = None,
     events: Sequence[str] = (),
     replicates: int = 1000,
     seed: int = 0,
@@ -235,7 +235,7 @@ def whatif(
     Both arms run ``replicates`` replicates with ``seed`` (the same streams); the result holds
     both run tables and `paired_differences` of every outcome.
     """
-    two = arms(scenario, at, set=set, force=force, events=events, overrides=overrides)
+    two = arms(scenario, at, set=set, impose=impose, events=events, overrides=overrides)
     horizon = two.baseline.months if months is None else int(months)
     if two.month > horizon:
         raise SimInputError(

@@ -29,7 +29,7 @@ def test_no_intervention_gives_exactly_zero_differences():
 
 
 def test_arms_are_identical_before_the_intervention_and_differ_after():
-    two = whatif.arms(BASELINE, "2017-06", force={"united_states": "engage_iran"})
+    two = whatif.arms(BASELINE, "2017-06", impose={"united_states": "engage_iran"})
     m = two.month
     assert m == 19 and two.plain_baseline
     a, b = _traj(two.baseline), _traj(two.changed)
@@ -62,9 +62,14 @@ def test_a_scheduled_event_fires_again_through_a_copy_in_both_arms():
 
 def test_forcing_a_deal_needs_an_offer_and_then_binds():
     with pytest.raises(SimInputError, match="offer"):
-        whatif.arms(BASELINE, 24, force={"russia": "betray"})
+        whatif.arms(BASELINE, 24, impose={"russia": "betray"})
     res = whatif.whatif(
-        BASELINE, 24, force={"russia": "betray"}, events=["western_offer"], replicates=20, months=48
+        BASELINE,
+        24,
+        impose={"russia": "betray"},
+        events=["western_offer"],
+        replicates=20,
+        months=48,
     )
     assert (res.changed.runs.betrayal_month <= 24).all()
     d = res.differences.set_index("outcome")
@@ -87,8 +92,8 @@ def test_set_is_a_regime_from_the_date():
     [
         ({"at": "2031-01"}, "--at"),
         ({"at": "soon"}, "--at"),
-        ({"at": 5, "force": {"moscow": "hedge"}}, "--force"),
-        ({"at": 5, "force": {"russia": "invade"}}, "--force"),
+        ({"at": 5, "impose": {"moscow": "hedge"}}, "--impose"),
+        ({"at": 5, "impose": {"russia": "invade"}}, "--impose"),
         ({"at": 5, "events": ["asteroid"]}, "--event"),
         ({"at": 5, "set": {"alignment.iran.russia": 0.9}}, "regimes"),
         ({"at": 5, "set": {"actors.russia.salience.ukraine": 7}}, "regimes"),
@@ -101,7 +106,7 @@ def test_bad_interventions_are_named(kw, field):
 
 
 def test_paired_intervals_are_narrower_and_results_repeat():
-    kw = dict(force={"united_states": "engage_iran"}, replicates=200, months=72)
+    kw = dict(impose={"united_states": "engage_iran"}, replicates=200, months=72)
     res = whatif.whatif(BASELINE, "2017-06", seed=1, **kw)
     d = res.differences.set_index("outcome")
     row = d.loc["alignment_final"]
@@ -156,6 +161,8 @@ def test_whatif_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "What if, from 2018-05 (month 30)" in out and "paired" in out
     assert "outcome" in pd.read_csv(csv).columns and (tmp_path / "fan.png").exists()
-    assert main([*args, "--force", "russia"]) == 2
+    assert main([*args, "--impose", "russia"]) == 2
+    assert main([*args, "--force", "russia=betray"]) == 2  # the old name: refused with a hint
+    assert "use --impose ACTOR=ACTION" in capsys.readouterr().err
     assert main([*args[:-2], "--months", "12", "--event", "western_offer"]) == 2
     assert "after the horizon" in capsys.readouterr().err

@@ -7,7 +7,7 @@ The public names of `statistics` are importable from here.
 from sim._lazy import reexport
 
 __all__ = [
-    "EVENTS",
+    "events_of",
     "Results",
     "load",
     "labels_for",

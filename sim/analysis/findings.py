@@ -18,9 +18,11 @@ from sim.analysis import statistics
 from sim.analysis.statistics import Results
 from sim.analysis.summary import summarise
 from sim.errors import SimInputError
+from sim.model import outcomes
 from sim.scenario import Scenario, from_dict
 
-SENSITIVITY_OUTCOMES = ("betrayal", "partnership", "alignment_final")
+# Without a recorded scenario: the events of the run table and the first pair's alignment.
+SENSITIVITY_OUTCOMES = ("alignment_final",)
 CASE = re.compile(
     r"^\s*([A-Za-z_][\w=]*)\s*(?:([<>])\s*([-+]?[0-9.]+(?:[eE][-+]?\d+)?))?\s*(?::\s*(run|point))?\s*$"
 )
@@ -57,17 +59,30 @@ def scenario_of(r: Results) -> Scenario | None:
 
 
 def default_cases(runs: pd.DataFrame, scenario: Scenario | None) -> list[lv.Case]:
-    """The users' questions as cases: a partnership happens; a defection is avoided."""
+    """The users' questions as cases: each declared outcome users want (a partnership) happens,
+    each they do not want (a defection) is avoided (its kind says which); outcomes neither (a
+    balance) ask nothing. Without a recorded scenario, each event's case is that it happens.
+    """
     if scenario is not None:
-        kinds = [(o.id, o.kind) for o in scenario.outcomes if o.kind != "balance"]
-    else:
-        kinds = [("partnership", "partnership"), ("betrayal", "defection")]
+        wanted = [(o.id, outcomes.of(o).wanted) for o in scenario.outcomes]
+    else:  # no recorded scenario, so no kinds: ask how each event comes about
+        wanted = [(e, True) for e in statistics.events_of(runs)]
     out = []
-    for oid, kind in kinds:
-        if oid in runs:
-            below = 0.5 if kind == "defection" else None
-            out.append(lv.case(runs, oid, below=below))
+    for oid, want in wanted:
+        if oid in runs and want is not None:
+            out.append(lv.case(runs, oid, below=None if want else 0.5))
     return out
+
+
+def sensitivity_outcomes(runs: pd.DataFrame, scenario: Scenario | None) -> list[str]:
+    """The outcomes a sensitivity analysis is reported for: the declared events (yes/no with
+    a month: partnerships, defections) and the first pair's final alignment.
+    """
+    if scenario is not None:
+        events = [o.id for o in scenario.outcomes if outcomes.of(o).event]
+    else:
+        events = list(statistics.events_of(runs))
+    return [o for o in (*events, *SENSITIVITY_OUTCOMES) if o in runs]
 
 
 def parse_case(text: str, runs: pd.DataFrame) -> lv.Case:
@@ -95,13 +110,13 @@ def gather(
     out = []
     for r, label in zip(results, labels, strict=True):
         sc = scenario_of(r)
-        summary = summarise(r.runs, sc, r.months)
+        summary = summarise(r.runs, sc, r.months, r.trajectories)
         if r.kind != "sweep":
             out.append(Finding(r, label, sc, summary))
             continue
         indices: dict[str, pd.DataFrame] = {}
         if r.meta.get("design") in ("sobol", "morris"):
-            for outcome in SENSITIVITY_OUTCOMES:
+            for outcome in sensitivity_outcomes(r.runs, sc):
                 if outcome in r.runs:
                     res = statistics.sensitivity(r.runs, r.points, r.meta, outcome)
                     if res is not None:

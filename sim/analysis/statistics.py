@@ -21,7 +21,12 @@ from scipy import stats
 from sim.errors import SimInputError
 from sim.results import read_metadata
 
-EVENTS = ("betrayal", "partnership")  # boolean outcomes with a "<name>_month" column
+
+def events_of(runs: pd.DataFrame) -> tuple[str, ...]:
+    """The yes/no outcomes of a run table that have a ``<name>_month`` column (events with a
+    month, such as a defection or a partnership), for results without a recorded scenario.
+    """
+    return tuple(c for c in runs.columns if runs[c].dtype == bool and f"{c}_month" in runs.columns)
 
 
 @dataclass(frozen=True)

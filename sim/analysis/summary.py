@@ -1,6 +1,8 @@
 """Headline numbers of a run table: the declared outcomes' probabilities with Wilson
 intervals, medians and dates, the victim's response after a defection, blocs and policy
 changes. One table serves `sim run`'s printout, `sim.api` (`Result.summary`) and the report.
+Each declared outcome's rows come from its kind (`sim.model.outcomes`), which may flag a row
+as not a finding (a probability a threshold decides; a "response" that is the usual action).
 """
 
 from __future__ import annotations
@@ -12,137 +14,81 @@ from sim.model import outcomes
 from sim.scenario import Scenario
 
 INTERVAL_NOTE = "95% Wilson interval over runs: sampling uncertainty only"
-COLUMNS = ["statistic", "value", "low95", "high95", "note", "outcome", "key"]
+COLUMNS = ["statistic", "value", "low95", "high95", "note", "outcome", "key", "flag"]
 
 
-def summarise(
-    runs: pd.DataFrame, scenario: Scenario | None = None, months: int | None = None
-) -> pd.DataFrame:
-    """Headline numbers of a run table: one row per statistic with its value, a 95% interval
-    where it is a share of runs (Wilson; sampling uncertainty only), and what it means.
+class _Table:
+    """The summary being built: the `Headlines` each outcome kind adds its rows to."""
 
-    The outcomes are the scenario's declarations (partnership, defection, balance); dates are
-    calendar months from the scenario's start. ``outcome`` names the declared outcome a row
-    is about and ``key`` what the row is (``p``, ``p_offered``, ``median_month``,
-    ``response:<action>``, ...), for programs; statistics whose columns the table lacks are
-    left out.
-    """
-    n = len(runs)
-    rows: list[tuple] = [("runs", n, None, None, "replicates", "", "runs")]
+    def __init__(self, runs: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        self.runs = runs
+        self.series = series
+        self.rows: list[tuple] = []
 
-    def share(label: str, col: str | pd.Series, note: str, oid: str, key: str, among=None):
-        if isinstance(col, str) and col not in runs:
+    def share(self, label, column, note, oid, key, among=None, flag="") -> None:
+        """A share of runs with its Wilson interval (left out if the column is missing)."""
+        runs = self.runs
+        if isinstance(column, str) and column not in runs:
             return
-        mask = (runs[col] if isinstance(col, str) else col).astype(bool)
+        mask = (runs[column] if isinstance(column, str) else column).astype(bool)
         if among is not None:
             mask = mask[among]
         k, m = int(mask.sum()), len(mask)
         if m == 0:
-            rows.append((label, float("nan"), None, None, note + " (no runs qualify)", oid, key))
+            self.rows.append(
+                (label, float("nan"), None, None, note + " (no runs qualify)", oid, key, flag)
+            )
             return
         p, lo, hi = wilson(k, m)
-        rows.append((label, p, lo, hi, f"{note} ({k} of {m})", oid, key))
+        self.rows.append((label, p, lo, hi, f"{note} ({k} of {m})", oid, key, flag))
 
-    def median(label: str, col: str, note: str, oid: str, key: str) -> None:
-        if col not in runs:
+    def median(self, label, column, note, oid, key) -> None:
+        """The median of a column over the runs with a value (left out if it is missing)."""
+        if column not in self.runs:
             return
-        v = runs[col].dropna()
+        v = self.runs[column].dropna()
         value = float(v.median()) if len(v) else float("nan")
-        rows.append((label, value, None, None, note, oid, key))
+        self.rows.append((label, value, None, None, note, oid, key, ""))
 
-    def first_date(col: str) -> str:
-        dates = runs[col].dropna() if col in runs else pd.Series(dtype=str)
+    def value(self, label, value, note, oid, key, flag="") -> None:
+        """A plain value."""
+        self.rows.append((label, value, None, None, note, oid, key, flag))
+
+    def date_note(self, column: str) -> str:
+        """``"; median date YYYY-MM"`` of a date column ('' if it has none)."""
+        dates = self.runs[column].dropna() if column in self.runs else pd.Series(dtype=str)
         return f"; median date {sorted(dates)[len(dates) // 2]}" if len(dates) else ""
 
+
+def summarise(
+    runs: pd.DataFrame,
+    scenario: Scenario | None = None,
+    months: int | None = None,
+    series: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Headline numbers of a run table: one row per statistic with its value, a 95% interval
+    where it is a share of runs (Wilson; sampling uncertainty only), and what it means.
+
+    The outcomes are the scenario's declarations; each one's rows come from its kind
+    (`sim.model.outcomes`); dates are calendar months from the scenario's start. ``outcome``
+    names the declared outcome a row is about and ``key`` what the row is (``p``,
+    ``p_offered``, ``median_month``, ``response:<action>``, ...), for programs; statistics
+    whose columns the table lacks are left out. ``flag`` is empty for a finding; otherwise it
+    says, in place of the value, why the row is not one ("not informative": a threshold
+    decides it; "no distinct response": the victim does what it does anyway), and ``note``
+    says how that was found. ``series`` (the per-month table) lets a defection's response be
+    compared with the victim's other months.
+    """
+    n = len(runs)
+    t = _Table(runs, series)
+    t.rows.append(("runs", n, None, None, "replicates", "", "runs", ""))
     specs = scenario.outcomes if scenario is not None else ()
-    for spec in specs:
-        f, i = spec.fields, spec.id
-        if i not in runs:
-            continue
-        if spec.kind == "partnership":
-            a, b = (scenario.label(x) for x in f["actors"])
-            share(
-                f"P({f['label']})",
-                i,
-                f"{a}-{b} above {f['threshold']:g} for {f['months']} months",
-                i,
-                "p",
-            )
-            median(
-                f"median month of {i}",
-                f"{i}_month",
-                "among runs with one" + first_date(f"{i}_date"),
-                i,
-                "median_month",
-            )
-        elif spec.kind == "defection":
-            actor, victim = scenario.label(f["actor"]), scenario.label(f["victim"])
-            share(f"P({i}: at least one episode)", i, f"{actor} chooses {f['action']}", i, "p")
-            if f"{i}_offered" in runs:
-                offered = runs[f"{i}_offered"].astype(bool)
-                share(
-                    f"P({i} | an offer was made)",
-                    i,
-                    "among runs with an offer",
-                    i,
-                    "p_offered",
-                    among=offered,
-                )
-            median(
-                f"median month of first {i}",
-                f"{i}_month",
-                "among runs with one" + first_date(f"{i}_date"),
-                i,
-                "median_month",
-            )
-            median(
-                f"median months from offer to {i}",
-                f"{i}_wait",
-                "among runs with one",
-                i,
-                "median_wait",
-            )
-            median(
-                f"median length of first {i} episode", f"{i}_length", "months", i, "median_length"
-            )
-            if f"{i}_episodes" in runs:
-                rows.append(
-                    (
-                        f"mean {i} episodes per run",
-                        float(runs[f"{i}_episodes"].mean()),
-                        None,
-                        None,
-                        "episodes: spells of the action",
-                        i,
-                        "mean_episodes",
-                    )
-                )
-            if f"{i}_response" in runs:
-                response = runs[f"{i}_response"].astype(str)
-                done = response[response != outcomes.NO_RESPONSE]
-                for act in done.value_counts().index:
-                    share(
-                        f"{victim}'s response: {act}",
-                        response == act,
-                        f"share of runs with a {i}: most frequent action in the next "
-                        f"{outcomes.RESPONSE_WINDOW} months",
-                        i,
-                        f"response:{act}",
-                        among=runs[i].astype(bool),
-                    )
-        else:
-            h = scenario.label(f["actor"])
-            share(f"P({f['label']})", i, f"{h} ends within the band of {f['band']:g}", i, "p")
-            median(
-                f"median final {i} index",
-                f"{i}_final",
-                f"{h}: alignment with "
-                f"{scenario.label(f['east'])} minus with {scenario.label(f['west'])}",
-                i,
-                "median_final",
-            )
+    labels = {a.id: a.label for a in scenario.actors} if scenario is not None else None
+    for spec, kind, ctx in outcomes.specs(specs, labels):
+        if spec.id in runs:
+            kind.headlines(spec, t, ctx)
     if "bloc_change" in runs:
-        share(
+        t.share(
             "P(bloc change)",
             "bloc_change",
             "final two blocs differ from the start's",
@@ -150,30 +96,22 @@ def summarise(
             "p_bloc_change",
         )
     if "blocs" in runs:
-        rows.append(
-            (
-                "most common bloc structure",
-                runs.blocs.mode().iat[0] if n else "",
-                None,
-                None,
-                "landscape theory",
-                "",
-                "blocs",
-            )
+        t.value(
+            "most common bloc structure",
+            runs.blocs.mode().iat[0] if n else "",
+            "landscape theory",
+            "",
+            "blocs",
         )
     per_decade = 120.0 / months if months else 1.0
     for col in [c for c in runs.columns if c.startswith("changes_")]:
         actor = col.removeprefix("changes_")
         name = scenario.label(actor) if scenario is not None else actor
-        rows.append(
-            (
-                f"policy changes of {name} per 10 years",
-                float(runs[col].mean()) * per_decade,
-                None,
-                None,
-                "mean over runs",
-                "",
-                f"changes:{actor}",
-            )
+        t.value(
+            f"policy changes of {name} per 10 years",
+            float(runs[col].mean()) * per_decade,
+            "mean over runs",
+            "",
+            f"changes:{actor}",
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(t.rows, columns=COLUMNS)

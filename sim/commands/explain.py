@@ -97,8 +97,9 @@ def _replay(args: argparse.Namespace):
 
 
 def _default_actor(rp) -> str:
-    spec = rp.scenario.outcome("defection")
-    return spec.fields["actor"] if spec is not None else rp.params.actors[0]
+    # The actor of the first declared outcome that is one actor's action (a defection).
+    acting = [o.fields["actor"] for o in rp.scenario.outcomes if "action" in o.fields]
+    return acting[0] if acting else rp.params.actors[0]
 
 
 def explain(args: argparse.Namespace) -> int:

@@ -150,24 +150,17 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
 
 def _figures(res, folder: Path, figures) -> None:
     from sim.model import outcomes
+    from sim.report import outcome_figures
 
     folder.mkdir(parents=True, exist_ok=True)
     sc = res.scenario
     caption = f"scenario: {sc.name}; {len(res.runs)} runs; seed {res.seed}"
-    if res.params.pair is not None:
-        a, b = (res.params.actors[k] for k in res.params.pair)
-        col = outcomes.pair_column(a, b)
-        series = res.series.pivot(index="replicate", columns="month", values=col).to_numpy()
-        title = f"{sc.label(a)}-{sc.label(b)} alignment (index, -1 to 1)"
-        ax = figures.fan_chart(series, label=sc.name, title=title, start=sc.start)
-        ax.set_ylabel("alignment")
-        figures.save(ax, folder / "alignment_fan", caption)
-    for spec in sc.outcomes:
-        if spec.kind != "defection":
-            continue
-        title = f"Month of first {spec.id}: {sc.label(spec.fields['actor'])}"
-        ax = figures.betrayal_months(res.runs[f"{spec.id}_month"], res.months, title=title)
-        figures.save(ax, folder / f"{spec.id}_month", caption)
+    labels = {a.id: a.label for a in sc.actors}
+    for spec, kind, ctx in outcomes.specs(sc.outcomes, labels):
+        for fig in kind.figures(spec, ctx):
+            ax = outcome_figures.draw(fig, res.runs, res.series, res.months, sc.start, sc.name)
+            if ax is not None:
+                figures.save(ax, folder / fig.name, caption)
 
 
 def format_summary(table, note: str = "") -> str:
@@ -180,6 +173,10 @@ def format_summary(table, note: str = "") -> str:
     width = max(len(s) for s in table.statistic)
     for row in table.itertuples(index=False):
         v = row.value
+        flag = getattr(row, "flag", "")
+        if flag:  # not a finding: say why instead of printing the number as one
+            lines.append(f"{row.statistic:<{width}}  {flag:<22}  {row.note}")
+            continue
         if isinstance(v, float):
             text = "n/a" if math.isnan(v) else f"{v:.3f}"
         else:

@@ -42,12 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="set a parameter from --at on (a regime change; repeatable)",
     )
     p.add_argument(
-        "--force",
+        "--impose",
         action="append",
         default=[],
         metavar="ACTOR=ACTION",
         help="leave the actor only this action from --at on (repeatable)",
     )
+    # The flag's old name, refused with a hint: everywhere else --force replaces an output.
+    p.add_argument("--force", dest="old_force", action="append", help=argparse.SUPPRESS)
     p.add_argument(
         "--event",
         action="append",
@@ -87,14 +89,20 @@ def whatif(args: argparse.Namespace) -> int:
         if path is not None:
             check_writable(path, field, folder=False)
 
+    if args.old_force:
+        raise SimInputError(
+            "renamed: use --impose ACTOR=ACTION (--force replaces an output in other commands)",
+            field="--force",
+            found=args.old_force[0],
+        )
     check_counts(args.replicates, args.months, args.seed)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
-    force = _pairs(args.force, "--force", "united_states=isolate_iran")
+    impose = _pairs(args.impose, "--impose", "united_states=isolate_iran")
     res = wi.whatif(
         args.scenario,
         args.at,
         set=changes,
-        force=force,
+        impose=impose,
         events=args.event,
         replicates=args.replicates,
         seed=args.seed,
@@ -106,13 +114,20 @@ def whatif(args: argparse.Namespace) -> int:
         res.differences.to_csv(args.csv, index=False)
         print(args.csv)
     if args.figure:
+        from sim.model import outcomes
         from sim.report import figures
 
         sc = res.arms.baseline
-        pair = sc.outcome("partnership")
-        if pair is None:
+        # The pair of the first declared outcome drawn as a fan of alignment (a partnership).
+        fans = [
+            fig.column
+            for spec, kind, ctx in outcomes.specs(sc.outcomes)
+            for fig in kind.figures(spec, ctx)
+            if fig.key == "fan"
+        ]
+        if not fans:
             raise SimInputError("the scenario declares no partnership pair", field="--figure")
-        a, b = pair.fields["actors"]
+        a, b = outcomes.pair_of(fans[0])
         diffs = wi.alignment_differences(res, a, b)
         ax = figures.paired_fan(
             diffs,

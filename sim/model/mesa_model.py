@@ -106,6 +106,7 @@ class AllianceModel(mesa.Model):
             ActorAgent(self, i, actor.id, actor.label)
         self.actor_agents = sorted(self.agents, key=lambda a: a.index)
         self._outcomes = outcomes.declared(self.params)
+        self._series = {o.name for o in self._outcomes if o.kind == "series"}
         self._final: pd.DataFrame | None = None
         self.datacollector = mesa.DataCollector(
             model_reporters={o.name: _reporter(o.name) for o in self._outcomes},
@@ -180,17 +181,13 @@ class AllianceModel(mesa.Model):
     def outcome(self, name: str) -> Any:
         """Current value of a declared outcome.
 
-        Series outcomes are reported every month; scalar outcomes describe a whole run, so they
-        are reported once the last month has been simulated (None before), keeping each step
-        cheap.
+        Series outcomes (``alignment``, a balance's ``<id>_index``) are reported every month;
+        scalar outcomes describe a whole run, so they are reported once the last month has been
+        simulated (None before), keeping each step cheap. Each name has one meaning: a
+        balance's ``<id>`` is its true/false outcome, never its index.
         """
-        if name == "alignment":
-            i, j = self.params.pair
-            return float(self.state.alignment[0, i, j])
-        if name == "hedging":
-            h, east, west = self.params.hedging
-            a = self.state.alignment[0]
-            return float(a[h, east] - a[h, west])
+        if name in self._series:
+            return float(self._series_now()[name][0, -1])
         if not self.finished:
             return None
         if self._final is None:
@@ -199,6 +196,20 @@ class AllianceModel(mesa.Model):
         if pd.isna(value):
             return None
         return value.item() if hasattr(value, "item") else value
+
+    def _series_now(self) -> dict[str, np.ndarray]:
+        # The declared series outcomes of this month, computed by their kinds from a
+        # one-month trajectory of the current alignment.
+        n = len(self.params.actors)
+        now = Trajectory(
+            pairs=self._pairs,
+            alignment=self._pair_values()[None, None],
+            actions=np.zeros((1, 0, n), dtype=np.int8),
+            fired=np.zeros((1, 0, len(self.params.events)), dtype=bool),
+            offers=np.zeros((1, 0, len(self.params.deals)), dtype=bool),
+            start=self.params.start,
+        )
+        return outcomes.series_values(now, self.params)
 
     def _pair_values(self) -> np.ndarray:
         a = self.state.alignment[0]

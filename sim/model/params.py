@@ -156,14 +156,6 @@ class Params:
         return None if o is None else tuple(self.actors.index(a) for a in o.fields["actors"])
 
     @property
-    def hedging(self) -> tuple[int, int, int] | None:
-        """(actor, east, west) indices of the first declared balance outcome."""
-        o = self.outcome_index("balance")
-        if o is None:
-            return None
-        return tuple(self.actors.index(o.fields[k]) for k in ("actor", "east", "west"))
-
-    @property
     def betrayal(self) -> tuple[int, int, int] | None:
         """(actor, action, victim) indices of the first declared defection outcome."""
         o = self.outcome_index("defection")

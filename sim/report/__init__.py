@@ -7,7 +7,7 @@ from sim._lazy import reexport
 
 __all__ = [
     "KINDS",
-    "SCALARS",
+    "scalars",
     "SENSITIVITY_OUTCOMES",
     "MAX_HEATMAP_PARAMETERS",
     "safe",

@@ -24,7 +24,7 @@ from sim.model import outcomes
 from sim.report import figures
 from sim.report.kinds import KINDS
 
-SCALARS = ("alignment_final", "alignment_mean", "hedging_final", "hedging_mean", "betrayal_month")
+SCALAR_SUFFIXES = ("_final", "_mean", "_month")  # without declarations: indices and months
 SENSITIVITY_OUTCOMES = fnd.SENSITIVITY_OUTCOMES
 MAX_HEATMAP_PARAMETERS = 3
 
@@ -86,10 +86,10 @@ def _events(fs: list[fnd.Finding]) -> list[tuple[str, str]]:
     for f in fs:
         specs = f.scenario.outcomes if f.scenario is not None else ()
         for spec in specs:
-            if spec.kind != "balance":
+            if outcomes.of(spec).event:
                 seen.setdefault(spec.id, spec.kind)
     if not seen:
-        seen = {e: "event" for e in analysis.EVENTS}
+        seen = {e: "event" for f in fs for e in analysis.events_of(f.results.runs)}
     return [(k, v) for k, v in seen.items() if any(f"{k}_month" in f.results.runs for f in fs)]
 
 
@@ -114,10 +114,32 @@ def _fan(fs: list[fnd.Finding]) -> Iterator[Panel]:
         yield Panel(f"fan_{dyad}", "fan", ax, cap)
 
 
+def scalars(fs: list[fnd.Finding]) -> list[str]:
+    """The run outcomes whose distributions are drawn: the declared per-run indices and months
+    (outcomes.json, in declaration order) or, where nothing is declared, the columns ending in
+    `SCALAR_SUFFIXES`.
+    """
+    names: dict[str, None] = {}
+    for f in fs:
+        declared = f.results.outcomes
+        if declared:
+            for o in declared:
+                unit = str(o.get("unit", ""))
+                if o.get("kind", "scalar") == "scalar" and (
+                    unit.startswith("index") or unit == "month"
+                ):
+                    names.setdefault(str(o["name"]), None)
+        else:
+            for c in f.results.runs.columns:
+                if c.endswith(SCALAR_SUFFIXES):
+                    names.setdefault(c, None)
+    return list(names)
+
+
 def _distributions(fs: list[fnd.Finding]) -> Iterator[Panel]:
     first = fs[0].results
     cap = caption([f.results for f in fs], [f.label for f in fs])
-    for name in SCALARS:
+    for name in scalars(fs):
         data = {f.label: f.results.runs[name] for f in fs if name in f.results.runs}
         if not data:
             continue
@@ -165,7 +187,7 @@ def _response(fs: list[fnd.Finding]) -> Iterator[Panel]:
     specs = {}
     for f in fs:
         for spec in f.scenario.outcomes if f.scenario is not None else ():
-            if spec.kind == "defection" and f"{spec.id}_response" in f.results.runs:
+            if f"{spec.id}_response" in f.results.runs:  # a defection's victim response
                 specs.setdefault(spec.id, (spec, f.scenario))
     for oid, (spec, sc) in specs.items():
         victim = sc.label(spec.fields["victim"])
@@ -216,7 +238,7 @@ def _response(fs: list[fnd.Finding]) -> Iterator[Panel]:
 
 def _ranked(f: fnd.Finding) -> list[str]:
     names = analysis.parameter_names(f.results.meta)
-    idx = f.sensitivity.get("betrayal")
+    idx = next((f.sensitivity[o] for o in f.sensitivity if o != "alignment_final"), None)
     if idx is not None:
         key = "ST" if "ST" in idx else "mu_star"
         return list(idx[key].sort_values(ascending=False).index)

@@ -25,12 +25,12 @@ from sim.analysis.statistics import Results
 from sim.report import backtest, figures, narrative
 from sim.report.gallery import (
     MAX_HEATMAP_PARAMETERS,
-    SCALARS,
     SENSITIVITY_OUTCOMES,
     Panel,
     caption,
     panels,
     safe,
+    scalars,
 )
 from sim.report.kinds import KINDS
 
@@ -38,7 +38,7 @@ from sim.report.kinds import KINDS
 __all__ = [
     "KINDS",
     "MAX_HEATMAP_PARAMETERS",
-    "SCALARS",
+    "scalars",
     "SECTIONS",
     "SENSITIVITY_OUTCOMES",
     "STYLE",
@@ -62,6 +62,8 @@ def headline_table(findings: list[fnd.Finding]) -> pd.DataFrame:
     for f in findings:
         for r in f.summary.itertuples(index=False):
             cell, note = _cell(r), r.note.split(" (")[0]
+            if getattr(r, "flag", ""):  # not a finding: the reason leads, the number follows
+                cell, note = f"{r.flag} ({cell})", r.note.rsplit(" (", 1)[0]
             if "; median date " in note:  # each results directory's own date goes in its cell
                 note, date = note.split("; median date ")
                 cell += f" ({date})"

@@ -85,7 +85,10 @@ def answers(findings: list[Finding]) -> Paragraph:
                 continue
             n = len(f.results.runs)
             pooled = " (pooled over the sweep)" if f.is_sweep else ""
-            if p.value == 0:
+            if getattr(p, "flag", ""):
+                reason = p.note.split("; ")[0]
+                text = f"{pct(p.value)} of runs in {f.label}{pooled}, but this is {reason}"
+            elif p.value == 0:
                 text = f"never in the {n} runs of {f.label}{pooled}"
                 text += f" (95% interval up to {pct(p.high95)})"
             else:
@@ -97,7 +100,7 @@ def answers(findings: list[Finding]) -> Paragraph:
         if not parts:
             continue
         sentences.append(f"{fields['label']}: " + "; ".join(parts) + ".")
-        if spec.kind == "defection":
+        if "victim" in fields:  # a defection: what its victim does after it
             sentences += _responses(runs, spec, sc)
     if sentences:
         sentences.append(
@@ -116,6 +119,14 @@ def _responses(findings: list[Finding], spec, sc) -> list[str]:
     for f in findings:
         rows = f.summary[(f.summary.outcome == spec.id) & f.summary.key.str.startswith("response:")]
         if rows.empty:
+            continue
+        # A "response" row is there only when it is what the victim does anyway.
+        usual = f.summary[(f.summary.outcome == spec.id) & (f.summary.key == "response")]
+        if not usual.empty:  # the "response" is what the victim does anyway: say so
+            out.append(
+                f"After a {spec.id} in {f.label}, {victim} shows no distinct response: "
+                f"{usual.iloc[0].note}."
+            )
             continue
         top = rows.sort_values("value", ascending=False).iloc[0]
         act = top.key.removeprefix("response:")

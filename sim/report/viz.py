@@ -10,7 +10,7 @@ Everything drawn comes from the model's own observation methods (`trajectory()`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +163,15 @@ def initial_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
 # What the page shows, read from the model
 
 
+def series_outcomes(model: AllianceModel) -> list[str]:
+    """The declared per-month outcomes the DataCollector reports (``alignment``, a balance's
+    ``<id>_index``), for the time-series plot.
+    """
+    from sim.model import outcomes
+
+    return [o.name for o in outcomes.declared(model.params) if o.kind == "series"]
+
+
 def betrayal_months(model: AllianceModel) -> list[int]:
     """Months (1-based) in which the betrayer chose the betrayal action so far (the first
     declared defection outcome; none if the scenario declares none).
@@ -304,8 +313,10 @@ def actions_figure(model: AllianceModel) -> Figure:
 # Solara components (imported lazily: solara is an optional dependency)
 
 
-def components() -> list[tuple[Callable, int]]:
-    """Build the SolaraViz components: status, graph, dyad alignment, actions, outcomes."""
+def components(series: Sequence[str] = ("alignment",)) -> list[tuple[Callable, int]]:
+    """Build the SolaraViz components: status, graph, dyad alignment, actions, and a plot of
+    the declared per-month outcomes ``series`` (`series_outcomes`).
+    """
     import solara
     from mesa.visualization import make_plot_component
     from mesa.visualization.utils import update_counter
@@ -338,7 +349,7 @@ def components() -> list[tuple[Callable, int]]:
         (ActorGraph, 0),
         (DyadAlignment, 0),
         (Actions, 0),
-        make_plot_component(["alignment", "hedging"]),
+        make_plot_component(list(series)),
     ]
 
 
@@ -351,7 +362,7 @@ def make_page(scenario_path: str | Path = DEFAULT_SCENARIO):
     def Page() -> None:
         params = solara.use_memo(lambda: model_params(scenario_path), [])
         model = solara.use_memo(lambda: ExploreModel(**initial_kwargs(params)), [])
-        parts = solara.use_memo(components, [])
+        parts = solara.use_memo(lambda: components(series_outcomes(model)), [])
         SolaraViz(
             model,
             components=parts,

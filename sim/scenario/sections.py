@@ -6,9 +6,9 @@
   while, and leaving it early costs ``exit_cost``.
 - A **regime change** (``[regimes.X]``) changes the world from its date on, persistently: it
   sets or shifts named parameters (``set``/``shift`` tables keyed by dotted names).
-- An **outcome declaration** (``[outcomes.X]``) names what a run is scored on: a partnership
-  (a pair above a threshold for k months), a defection (one actor's action against another),
-  or a balance (one actor's alignment with two others).
+- An **outcome declaration** (``[outcomes.X]``) names what a run is scored on: one of the
+  registered outcome kinds (`sim.scenario.outcome_kinds`; the built-in ones are a partnership,
+  a defection and a balance, each a module of `sim.model.outcomes`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.errors import SimInputError
-from sim.scenario import calendar
+from sim.scenario import calendar, outcome_kinds
 from sim.scenario.checker import Checker
 
-OUTCOME_KINDS = {
-    "partnership": ("actors", "threshold", "months"),
-    "defection": ("actor", "action", "victim"),
-    "balance": ("actor", "east", "west", "band"),
-}
 # Parameters a regime may change: the world's structure and the actors' preferences, not the
 # initial conditions, outcome definitions or event dates.
 REGIME_TARGETS = ("actors.", "issues.", "dynamics.", "deals.", "events.")
@@ -166,32 +161,20 @@ def deals(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> t
 
 
 def outcomes(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> tuple:
-    """Validate ``[outcomes]``: each declaration has a ``kind`` and that kind's fields."""
-    actor_ids = tuple(actions)
+    """Validate ``[outcomes]``: each declaration has a registered ``kind`` and that kind's
+    fields (the kind checks them: `sim.scenario.outcome_kinds`).
+    """
+    kinds = outcome_kinds.known()
     out = []
     for oid, o in doc.items():
         f = f"outcomes.{oid}"
         if not isinstance(o, Mapping):
             c.fail(f, "expected a table", found=o)
-        kind = c.member(o, f, "kind", tuple(OUTCOME_KINDS))
-        c.keys(o, f, ("kind", "label", *OUTCOME_KINDS[kind]))
+        kind = kinds[c.member(o, f, "kind", tuple(kinds))]
+        c.keys(o, f, ("kind", "label", *kind.keys))
         fields: dict[str, Any] = {"label": c.text(o, f, "label", default=oid)}
-        if kind == "partnership":
-            fields["actors"] = actor_list(c, o, f, "actors", actor_ids, 2)
-            fields["threshold"] = c.number(o, f, "threshold", -1, 1, lo_open=True, hi_open=True)
-            fields["months"] = c.number(o, f, "months", 1, 10_000, integer=True)
-        elif kind == "defection":
-            actor = c.member(o, f, "actor", actor_ids)
-            fields["actor"] = actor
-            fields["action"] = c.member(o, f, "action", actions[actor])
-            fields["victim"] = c.member(o, f, "victim", tuple(a for a in actor_ids if a != actor))
-        else:
-            for k in ("actor", "east", "west"):
-                fields[k] = c.member(o, f, k, actor_ids)
-            if len({fields["actor"], fields["east"], fields["west"]}) != 3:
-                c.fail(f, "actor, east and west must be three different actors")
-            fields["band"] = c.number(o, f, "band", 0, 2, lo_open=True)
-        out.append(OutcomeSpec(id=oid, kind=kind, fields=fields))
+        fields.update(kind.declare(c, o, f, actions))
+        out.append(OutcomeSpec(id=oid, kind=kind.name, fields=fields))
     return tuple(out)
 
 

@@ -249,9 +249,7 @@ def joint(
             return run_sample(sc, replicates, seed, base.months, overrides)
 
         extra = {
-            f"P({o.id})": float(base.runs[o.id].mean())
-            for o in sc.outcomes
-            if o.kind in ("partnership", "defection")
+            f"P({o.id})": float(base.runs[o.id].mean()) for o in sc.outcomes if outcomes.of(o).event
         }
         for spec in specs:
             r = evaluate(spec, base, rerun)
