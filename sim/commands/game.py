@@ -91,9 +91,25 @@ def game(args: argparse.Namespace) -> int:
         raise SimInputError(
             "unknown game", field="--game", found=args.game, allowed=", ".join(GAMES)
         )
+    from sim.game import stage
+
     check_counts(args.replicates, None, args.seed)
+    if not 0.0 < args.discount <= 1.0:
+        raise SimInputError("must be in (0, 1]", field="--discount", found=args.discount)
     thresholds = [parse_threshold(t) for t in args.threshold]
     sc = scenario.load(args.scenario)
+    stage.month_of(sc, args.date)
+    known = sc.parameters()
+    for name, _, _ in thresholds:
+        if name != "offer" and name not in known:
+            raise SimInputError(
+                "unknown parameter",
+                field="--threshold",
+                found=name,
+                allowed="offer or a name from `sim run --list-parameters`",
+            )
+        if name == "offer" and args.game != "deal":
+            raise SimInputError("'offer' is a parameter of the deal game", field="--threshold")
     gambit.gbt()  # refuse early, in one line, if pygambit is missing
     out = args.out or results.default_dir(
         sc.name, f"-game-{args.game}-{args.date.replace('-', '')}"
