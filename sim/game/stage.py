@@ -63,7 +63,9 @@ def month_of(scenario: Scenario, date: str) -> int:
     try:
         month = calendar.month_of(date, scenario.start)
     except ValueError:
-        raise SimInputError("not a month", field="--date", found=date, allowed=calendar.FORMAT) from None
+        raise SimInputError(
+            "not a month", field="--date", found=date, allowed=calendar.FORMAT
+        ) from None
     if not 1 <= month <= scenario.months:
         last = calendar.date_of(scenario.months, scenario.start)
         raise SimInputError(

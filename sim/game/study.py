@@ -301,9 +301,7 @@ def record(s: Study) -> dict[str, Any]:
         "spe_path": [list(x) for x in solve.path(s.game, s.solution.spe)],
         "property": property_of(t)[2],
         "property_holds": holds(t, s.game),
-        "nash": [
-            {"profile": prof.probs, "subgame_perfect": ok} for prof, ok in s.solution.nash
-        ],
+        "nash": [{"profile": prof.probs, "subgame_perfect": ok} for prof, ok in s.solution.nash],
         "qre": s.solution.qre.probs,
         "comparison": s.comparison,
         "thresholds": [th.__dict__ for th in s.thresholds],

@@ -116,9 +116,7 @@ def roles(stage: Stage) -> Roles:
         )
     deal = sc.deals[0]
     d = p.deals.index(deal.id)
-    offering = [
-        (a.id, act.id) for a in sc.actors for act in a.actions if act.offers == deal.id
-    ]
+    offering = [(a.id, act.id) for a in sc.actors for act in a.actions if act.offers == deal.id]
     if not offering:
         raise SimInputError(
             f"no action puts the deal '{deal.id}' on the table, so no player can offer it",
@@ -126,8 +124,9 @@ def roles(stage: Stage) -> Roles:
             field=f"deals.{deal.id}",
         )
     west, offer = offering[0]
-    size, issue = 1.0, int(np.argmax(p.effect[0, p.actors.index(deal.actor), p.actions[
-        p.actors.index(deal.actor)].index(deal.action)]))
+    taker = p.actors.index(deal.actor)
+    # Without an offering event, the offer is 1.0 on the issue the trade does most for
+    size, issue = 1.0, int(np.argmax(p.effect[0, taker, p.actions[taker].index(deal.action)]))
     for ev in sc.events:
         if getattr(ev, "offers", None) == deal.id and ev.stakes:
             k, size = max(ev.stakes.items(), key=lambda kv: kv[1])
@@ -237,8 +236,12 @@ def deal(stage: Stage, horizon: int, discount: float, offer: float | None = None
         "R1",
         ("trade", "keep"),
         (
-            iran_node(((west, "offer"), (russia, "trade")), "I:trade", (r.offer,), r.trade, True, True),
-            iran_node(((west, "offer"), (russia, "keep")), "I:no-trade", (r.offer, w0), keep, True, False),
+            iran_node(
+                ((west, "offer"), (russia, "trade")), "I:trade", (r.offer,), r.trade, True, True
+            ),
+            iran_node(
+                ((west, "offer"), (russia, "keep")), "I:no-trade", (r.offer, w0), keep, True, False
+            ),
         ),
     )
     root = Decision(
@@ -337,7 +340,9 @@ def nuclear(stage: Stage, horizon: int, discount: float) -> Tree:
     ch = stage.chosen
     observed = {"W": lambda s: _freq(np.ones(ch.shape[:2], bool), ch[..., r.west], west_moves)}
     for m, w in west_moves.items():
-        observed[f"I:{m}"] = lambda s, w=w: _freq(s.held[..., r.west] == w, ch[..., r.iran], iran_moves)
+        observed[f"I:{m}"] = lambda s, w=w: _freq(
+            s.held[..., r.west] == w, ch[..., r.iran], iran_moves
+        )
     return Tree(
         kind="nuclear",
         title=f"The nuclear file: {stage.scenario.name} at {stage.date}",

@@ -29,7 +29,6 @@ def tree(s: Any, ax=None):
 
         ax = Figure(figsize=(11, 1.2 + 0.42 * len(leaves)), layout="constrained").subplots()
     spe, qre = s.solution.spe.probs, s.solution.qre.probs
-    pos: dict[int, tuple[float, float]] = {}
     members: dict[str, list[tuple[float, float]]] = {}
     row = iter(range(len(leaves)))
     depth_max = max(len(leaf.history) for leaf in leaves)
@@ -49,9 +48,10 @@ def tree(s: Any, ax=None):
         xy = (depth, sum(k[2][1] for k in kids) / len(kids))
         for move, good, (cx, cy) in kids:
             ax.plot([xy[0], cx], [xy[1], cy], color="red" if good else "0.6", lw=2 if good else 0.8)
+            frac = 0.5 / (cx - xy[0])  # label half a level along the edge
             ax.text(
-                xy[0] + 0.45 * (cx - xy[0]) if cx - xy[0] <= 1 else xy[0] + 0.45,
-                xy[1] + 0.45 * (cy - xy[1]) if cx - xy[0] <= 1 else xy[1] + 0.45 * (cy - xy[1]) / (cx - xy[0]),
+                xy[0] + 0.5,
+                xy[1] + frac * (cy - xy[1]),
                 f"{move} {qre[node.infoset][move]:.2f}",
                 fontsize=6.5,
                 ha="center",
@@ -59,8 +59,13 @@ def tree(s: Any, ax=None):
                 color="darkred" if good else "0.25",
             )
         ax.plot(*xy, "o", ms=6, color="C0")
-        ax.text(xy[0], xy[1] + 0.25, f"{t.stage.scenario.label(node.player)} [{node.infoset}]",
-                fontsize=7, ha="center")
+        ax.text(
+            xy[0],
+            xy[1] + 0.25,
+            f"{t.stage.scenario.label(node.player)} [{node.infoset}]",
+            fontsize=7,
+            ha="center",
+        )
         members.setdefault(node.infoset, []).append(xy)
         return xy
 
