@@ -56,6 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(the stake the West's offer adds; default range 0:6) or a scenario parameter "
         "(range required); repeatable",
     )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH:N",
+        help="evaluate the equilibrium property on a grid of parameter values (offer or "
+        "scenario parameters; repeatable, full factorial), written to DIR/grid as a "
+        "sweep-shaped directory that `sim levers DIR/grid --outcome equilibrium` reads",
+    )
     p.add_argument("--out", type=Path, default=None, help="results directory")
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.set_defaults(func=game)
@@ -97,19 +106,22 @@ def game(args: argparse.Namespace) -> int:
     if not 0.0 < args.discount <= 1.0:
         raise SimInputError("must be in (0, 1]", field="--discount", found=args.discount)
     thresholds = [parse_threshold(t) for t in args.threshold]
+    grid = dict(study.parse_grid(g) for g in args.grid)
     sc = scenario.load(args.scenario)
     stage.month_of(sc, args.date)
     known = sc.parameters()
-    for name, _, _ in thresholds:
+    for name, _, _ in [*thresholds, *((g, 0, 0) for g in grid)]:
         if name != "offer" and name not in known:
             raise SimInputError(
                 "unknown parameter",
-                field="--threshold",
+                field="--threshold/--grid",
                 found=name,
                 allowed="offer or a name from `sim run --list-parameters`",
             )
         if name == "offer" and args.game != "deal":
-            raise SimInputError("'offer' is a parameter of the deal game", field="--threshold")
+            raise SimInputError(
+                "'offer' is a parameter of the deal game", field="--threshold/--grid"
+            )
     gambit.gbt()  # refuse early, in one line, if pygambit is missing
     out = args.out or results.default_dir(
         sc.name, f"-game-{args.game}-{args.date.replace('-', '')}"
@@ -128,15 +140,29 @@ def game(args: argparse.Namespace) -> int:
         thresholds=thresholds,
     )
     print(study.describe(s))
+    table = None
+    if grid:
+        table = study.sweep(
+            args.scenario,
+            args.date,
+            study.grid(**grid),
+            args.game,
+            horizon=args.horizon,
+            discount=args.discount,
+            replicates=args.replicates,
+            seed=args.seed,
+        )
+        print("")
+        print(study.describe_grid(table, list(grid), study.property_of(s.tree)[2]))
     with results.claim(out):
         results.check_target(out, args.force)
         with results.staged(out) as tmp:
-            _write(args, s, sc, tmp, started)
+            _write(args, s, sc, tmp, started, table, list(grid))
     print(f"results: {out}")
     return 0
 
 
-def _write(args: argparse.Namespace, s, sc, tmp: Path, started: str) -> None:
+def _write(args: argparse.Namespace, s, sc, tmp: Path, started: str, table, names) -> None:
     from sim import results
     from sim.game import gambit, study
     from sim.report import game as game_figures
@@ -159,3 +185,6 @@ def _write(args: argparse.Namespace, s, sc, tmp: Path, started: str) -> None:
     meta["versions"]["pygambit"] = gambit.gbt().__version__
     game_figures.save_tree(s, tmp / "tree", game_figures.caption_of(meta))
     results.write_json(meta, tmp / "metadata.json")
+    if table is not None:
+        grid_meta = {**meta, "experiment": {"name": f"{sc.name}-game-{args.game}-grid"}}
+        study.write_grid(table, tmp / "grid", grid_meta, names)

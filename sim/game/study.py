@@ -355,3 +355,78 @@ def grid(**ranges: Sequence[float]) -> Any:
 
     mesh = np.meshgrid(*ranges.values(), indexing="ij")
     return pd.DataFrame({k: m.ravel() for k, m in zip(ranges, mesh, strict=True)})
+
+
+def parse_grid(text: str) -> tuple[str, np.ndarray]:
+    """``NAME=LOW:HIGH:N`` as (name, N evenly spaced values from LOW to HIGH)."""
+    name, sep, rng = text.partition("=")
+    try:
+        low, high, n = rng.split(":")
+        low, high, k = float(low), float(high), int(n)
+    except ValueError:
+        raise SimInputError(
+            "expected NAME=LOW:HIGH:N", field="--grid", found=text, allowed="e.g. offer=0:4:9"
+        ) from None
+    if not sep or not name.strip() or not low < high or not 2 <= k <= 50:
+        raise SimInputError(
+            "expected NAME=LOW:HIGH:N with LOW < HIGH and 2 <= N <= 50",
+            field="--grid",
+            found=text,
+        )
+    return name.strip(), np.linspace(low, high, k)
+
+
+def write_grid(table: Any, path: Path, meta: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Write a grid's table as a sweep-shaped results directory (one "run" per point,
+    replicate 0), so `sim levers DIR --outcome equilibrium` and `sim.analysis.load` read it.
+    """
+    from sim import results
+
+    (path / "runs").mkdir(parents=True)
+    runs = table.copy()
+    runs.insert(0, "point", np.arange(len(runs)))
+    runs.insert(1, "replicate", 0)
+    results.write_table(runs[["point", *names]], path / "points.parquet")
+    results.write_table(runs, path / "runs" / "part-000000.parquet")
+    results.write_json(
+        {
+            **meta,
+            "kind": "sweep",
+            "design": "grid",
+            "points": len(runs),
+            "replicates": 1,
+            "parameters": [
+                {"name": n, "low": float(runs[n].min()), "high": float(runs[n].max())}
+                for n in names
+            ],
+            "note": "a sweep over the game, not over runs: one row per point, the equilibrium "
+            "property of the game built at that point (sim game --grid)",
+        },
+        path / "metadata.json",
+    )
+
+
+def describe_grid(table: Any, names: Sequence[str], words: str) -> str:
+    """A grid's result in words: one line per point, or a two-way table for two parameters
+    (each cell: the QRE probability of the property's move, starred where the property holds
+    at the subgame-perfect equilibrium).
+    """
+    lines = [
+        f"Grid: {words}? (* = yes at the subgame-perfect equilibrium; number = its QRE probability)"
+    ]
+    cell = [
+        f"{q:.2f}{'*' if e else ' '}"
+        for q, e in zip(table["qre_probability"], table["equilibrium"], strict=True)
+    ]
+    if len(names) == 2:
+        a, b = names
+        cols = sorted(table[b].unique())
+        lines.append(f"  {a} \\ {b}: " + " ".join(f"{c:>6.3g}" for c in cols))
+        for v, rows in table.assign(cell=cell).groupby(a, sort=True):
+            by = dict(zip(rows[b], rows["cell"], strict=True))
+            lines.append(f"  {v:>10.3g}    " + " ".join(f"{by[c]:>6}" for c in cols))
+        return "\n".join(lines)
+    for (_, row), c in zip(table.iterrows(), cell, strict=True):
+        where = ", ".join(f"{n} = {row[n]:.3g}" for n in names)
+        lines.append(f"  {where}: {c}")
+    return "\n".join(lines)
