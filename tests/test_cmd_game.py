@@ -58,3 +58,25 @@ def test_game_writes_efg_figure_and_json_and_a_report_section(capsys, tmp_path):
     assert cli.main(["report", str(out), "--out", str(html)]) == 0
     page = html.read_text()
     assert "Subgame-perfect path" in page and "data:image/png;base64" in page
+
+
+def test_grid_is_a_sweep_shaped_directory_that_levers_reads(capsys, tmp_path):
+    pytest.importorskip("pygambit")
+    from sim import analysis
+
+    out = tmp_path / "g"
+    argv = ["--date", "2016-06", "-n", "4", "--horizon", "3", "--out", str(out)]
+    argv += ["--grid", "offer=0:8:3", "--grid", "actors.russia.salience.ukraine=0.4:1:2"]
+    code, text, err = run(capsys, BASELINE, *argv)
+    assert code == 0, err
+    assert "Grid:" in text
+    res = analysis.load(out / "grid")
+    assert res.kind == "sweep" and len(res.runs) == 6
+    assert set(analysis.parameter_names(res.meta)) == {"offer", "actors.russia.salience.ukraine"}
+    assert res.runs["equilibrium"].dtype == bool
+    assert res.runs["qre_probability"].between(0, 1).all()
+    # the grid's table is what sim levers analyses
+    from sim.analysis import levers as lv
+
+    case = lv.case(res.runs, "equilibrium")
+    assert case.boolean

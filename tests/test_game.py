@@ -117,3 +117,26 @@ def test_deal_game_is_refused_when_the_offer_is_switched_off():
     st = stage.at_date("scenarios/history_2015_2025.toml", "2022-03", horizon=1, replicates=2)
     with pytest.raises(SimInputError, match="switched off"):
         trees.deal(st, horizon=1, discount=0.95)
+
+
+def test_qre_of_a_scenario_game_solves_the_logit_equations_at_every_infoset(st):
+    gbt = pytest.importorskip("pygambit")
+    from sim.game import gambit, solve
+
+    tree = trees.deal(st, horizon=2, discount=0.95)
+    game = gambit.to_gambit(tree)
+    lam = 1.0 / tree.temperature
+    q = solve.qre(game, lam)
+    prof = game.mixed_behavior_profile(rational=False)
+    for player in game.players:
+        for infoset in player.infosets:
+            for a in infoset.actions:
+                prof[a] = q.probs[infoset.label][a.label]
+    for player in game.players:
+        for infoset in player.infosets:
+            values = np.array([float(prof.action_value(a)) for a in infoset.actions])
+            logit = np.exp(lam * (values - values.max()))
+            expected = logit / logit.sum()
+            got = [q.probs[infoset.label][a.label] for a in infoset.actions]
+            np.testing.assert_allclose(got, expected, atol=1e-4, err_msg=infoset.label)
+    assert isinstance(gbt.__version__, str)

@@ -18,11 +18,11 @@ def entry_game(accommodate: float = 1.0, fight: float = -1.0):
     g = gbt.Game.new_tree(players=["Entrant", "Incumbent"])
     g.append_move(g.root, "Entrant", ["In", "Out"])
     g.root.infoset.label = "E"
-    g.append_move(g.root.children[0], "Incumbent", ["Fight", "Accommodate"])
-    g.root.children[0].infoset.label = "I"
-    g.set_outcome(g.root.children[1], g.add_outcome([0, 2], label="out"))
-    g.set_outcome(g.root.children[0].children[0], g.add_outcome([-1, fight], label="fight"))
-    g.set_outcome(g.root.children[0].children[1], g.add_outcome([1, accommodate], label="acc"))
+    g.append_move(list(g.root.children)[0], "Incumbent", ["Fight", "Accommodate"])
+    list(g.root.children)[0].infoset.label = "I"
+    g.set_outcome(list(g.root.children)[1], g.add_outcome("out", [0, 2]))
+    g.set_outcome(list(list(g.root.children)[0].children)[0], g.add_outcome("fight", [-1, fight]))
+    g.set_outcome(list(list(g.root.children)[0].children)[1], g.add_outcome("acc", [1, accommodate]))
     return g
 
 
@@ -33,14 +33,14 @@ def matching_pennies(top_left: float = 9.0):
     g = gbt.Game.new_tree(players=["Row", "Column"])
     g.append_move(g.root, "Row", ["T", "B"])
     g.root.infoset.label = "row"
-    g.append_move(g.root.children[0], "Column", ["L", "R"])
-    g.root.children[0].infoset.label = "column"
-    g.append_infoset(g.root.children[1], g.root.children[0].infoset)
+    g.append_move(list(g.root.children)[0], "Column", ["L", "R"])
+    list(g.root.children)[0].infoset.label = "column"
+    g.append_infoset(list(g.root.children)[1], list(g.root.children)[0].infoset)
     pay = {("T", "L"): (top_left, 0), ("T", "R"): (0, 1), ("B", "L"): (0, 1), ("B", "R"): (1, 0)}
     for i, r in enumerate("TB"):
         for j, c in enumerate("LR"):
-            node = g.root.children[i].children[j]
-            g.set_outcome(node, g.add_outcome(list(pay[(r, c)]), label=r + c))
+            node = list(list(g.root.children)[i].children)[j]
+            g.set_outcome(node, g.add_outcome(r + c, list(pay[(r, c)])))
     return g, pay
 
 

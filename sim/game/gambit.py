@@ -30,14 +30,14 @@ def to_gambit(tree: Tree) -> Any:
     g = gbt()
     game = g.Game.new_tree(players=[tree.stage.scenario.label(p) for p in tree.players])
     game.title = tree.title
-    player = {p: game.players[k] for k, p in enumerate(tree.players)}
+    player = dict(zip(tree.players, game.players, strict=True))
     infosets: dict[str, Any] = {}
 
     def grow(node: Any, spec: Decision | Terminal) -> None:
         if isinstance(spec, Terminal):
             payoffs = [round(float(v), DIGITS) for v in _payoffs(tree, spec)]
             label = "; ".join(f"{a} {m}" for a, m in spec.history)
-            game.set_outcome(node, game.add_outcome(payoffs, label=label))
+            game.set_outcome(node, game.add_outcome(label, payoffs))
             return
         if spec.infoset in infosets:
             game.append_infoset(node, infosets[spec.infoset])

@@ -8,9 +8,10 @@ Every solution here is Gambit's (pygambit 16); nothing is solved by hand:
   perfect, and it selects one equilibrium where several exist (the one the noisy play of the
   simulation approaches as noise vanishes).
 - **Pure-strategy Nash equilibria** of the strategic form (`pygambit.nash.enumpure_solve`),
-  each flagged subgame perfect or not by its largest regret at any information set, on or off
-  the path (`MixedBehaviorProfile.infoset_regret`): a Nash equilibrium held up by a threat
-  that would not be carried out (a non-credible threat) has regret off the path.
+  each flagged subgame perfect or not by Gambit's regret at every information set, on or off
+  the path (`MixedBehaviorProfile.infoset_regret` on the profile made to tremble, so that
+  every information set is reached): a Nash equilibrium held up by a threat that would not be
+  carried out (a non-credible threat) has regret off the path.
 - **Logit QRE** at the scenario's choice temperature T, lambda = 1 / T
   (`pygambit.qre.logit_solve_lambda`; McKelvey and Palfrey 1995, 1998): the solution concept
   of the simulation's own monthly logit choice, played with foresight over the horizon.
@@ -60,10 +61,24 @@ def profile_of(game: Any, behav: Any) -> Profile:
     return Profile(probs)
 
 
-def subgame_perfect(game: Any, behav: Any) -> bool:
-    """Whether no player gains by deviating at any information set, reached or not."""
+def subgame_perfect(game: Any, behav: Any, tremble: float = 1e-6) -> bool:
+    """Whether no player gains by deviating at any information set, reached or not.
+
+    Gambit's regrets are conditional on reaching an information set and are left undefined
+    off the path, so the profile is first made to tremble (every move gets at least
+    ``tremble``): then every information set is reached and Gambit's regret at it is the
+    loss from the profile's move against the others' (almost unchanged) play. A regret above
+    `TOL` times the payoff range is a threat that would not be carried out.
+    """
+    shaken = game.mixed_behavior_profile(rational=False)
+    for player in game.players:
+        for infoset in player.infosets:
+            k = len(infoset.actions)
+            for a in infoset.actions:
+                shaken[a] = (1.0 - tremble) * float(behav[a]) + tremble / k
+    scale = max(float(game.max_payoff) - float(game.min_payoff), 1e-12)
     return all(
-        float(behav.infoset_regret(infoset)) < TOL
+        float(shaken.infoset_regret(infoset)) < 1e3 * TOL * scale
         for player in game.players
         for infoset in player.infosets
     )
@@ -77,7 +92,7 @@ def spe(game: Any) -> Profile:
 
 def nash(game: Any) -> tuple[tuple[Profile, bool], ...]:
     """Every pure-strategy Nash equilibrium, each with whether it is subgame perfect."""
-    res = gbt().nash.enumpure_solve(game, use_strategic=True)
+    res = gbt().nash.enumpure_solve(game)
     out = []
     for eq in res.equilibria:
         behav = eq.as_behavior()
@@ -87,8 +102,25 @@ def nash(game: Any) -> tuple[tuple[Profile, bool], ...]:
 
 def qre(game: Any, lam: float) -> Profile:
     """The logit agent QRE at precision ``lam`` on the principal branch."""
-    res = gbt().qre.logit_solve_lambda(game, lam=[lam], use_strategic=False)
-    return profile_of(game, res[0].profile)
+    res = gbt().qre.logit_solve_lambda(game, lam=[lam], use_strategic=False)[0]
+    try:
+        return profile_of(game, res.profile)
+    except ValueError:
+        # pygambit 16.7.0 cannot build the profile object of a behaviour QRE ("outside a
+        # Game"); the QRE reads by position, in the order of the players' information sets
+        # and their actions (tests/test_game.py checks the logit equations at every
+        # information set of a scenario's game).
+        actions = [a for p in game.players for i in p.infosets for a in i.actions]
+        if len(res) != len(actions):
+            raise
+        flat = {a: float(res[k]) for k, a in enumerate(actions)}
+        return Profile(
+            {
+                i.label: {a.label: flat[a] for a in i.actions}
+                for p in game.players
+                for i in p.infosets
+            }
+        )
 
 
 def solve(game: Any, temperature: float) -> Solution:
@@ -106,7 +138,7 @@ def path(game: Any, profile: Profile) -> list[tuple[str, str, float]]:
         infoset = node.infoset
         move = profile.move(infoset.label)
         out.append((infoset.player.label, move, profile.probs[infoset.label][move]))
-        node = node.children[[a.label for a in infoset.actions].index(move)]
+        node = list(node.children)[[a.label for a in infoset.actions].index(move)]
     return out
 
 
