@@ -48,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=count(0, MAX_SEED), default=0, help="seed of the runs (0)")
     p.add_argument(
+        "--offer",
+        type=float,
+        default=None,
+        help="deal game: the stake the West's offer adds (default: the scenario's offer event)",
+    )
+    p.add_argument(
         "--threshold",
         action="append",
         default=[],
@@ -105,6 +111,10 @@ def game(args: argparse.Namespace) -> int:
     check_counts(args.replicates, None, args.seed)
     if not 0.0 < args.discount <= 1.0:
         raise SimInputError("must be in (0, 1]", field="--discount", found=args.discount)
+    if args.offer is not None and (args.game != "deal" or not args.offer >= 0):
+        raise SimInputError(
+            "applies to the deal game, as a stake of 0 or more", field="--offer", found=args.offer
+        )
     thresholds = [parse_threshold(t) for t in args.threshold]
     grid = dict(study.parse_grid(g) for g in args.grid)
     sc = scenario.load(args.scenario)
@@ -138,6 +148,7 @@ def game(args: argparse.Namespace) -> int:
         replicates=args.replicates,
         seed=args.seed,
         thresholds=thresholds,
+        offer=args.offer,
     )
     print(study.describe(s))
     table = None
@@ -151,6 +162,7 @@ def game(args: argparse.Namespace) -> int:
             discount=args.discount,
             replicates=args.replicates,
             seed=args.seed,
+            offer=args.offer,
         )
         print("")
         print(study.describe_grid(table, list(grid), study.property_of(s.tree)[2]))

@@ -44,14 +44,16 @@ class Study:
 
 
 def property_of(tree: trees.Tree) -> tuple[str, str, str]:
-    """The equilibrium property a game's thresholds and sweeps track: (infoset, move, words).
+    """The equilibrium property a game's thresholds and sweeps track: (infoset, move, words),
+    the move's being chosen at that information set by the subgame-perfect equilibrium
+    (whether or not play reaches it: an SPE says what each player would do anywhere).
 
-    The deal: Russia trades on the subgame-perfect path. The nuclear file: Iran's reply to the
-    West's first listed policy is its most Western-leaning action (largest stance toward the
-    West).
+    The deal: Russia, offered, takes the trade (the trade is credible; whether the West then
+    offers is reported beside it). The nuclear file: Iran answers the West's first listed
+    policy with its most Western-leaning action (largest stance toward the West).
     """
     if tree.kind == "deal":
-        return "R1", "trade", "Russia's trade of Iran is on the subgame-perfect path"
+        return "R1", "trade", "Russia, offered, takes the trade at the subgame-perfect equilibrium"
     p, st = tree.stage.params, tree.stage
     west, iran = tree.players
     i, w = st.actor(iran), st.actor(west)
@@ -61,7 +63,8 @@ def property_of(tree: trees.Tree) -> tuple[str, str, str]:
     return (
         f"I:{first}",
         friendliest,
-        f"Iran answers the West's '{first}' with '{friendliest}' on the subgame-perfect path",
+        f"Iran answers the West's '{first}' with '{friendliest}' at the subgame-perfect "
+        "equilibrium",
     )
 
 
@@ -69,7 +72,7 @@ def holds(tree: trees.Tree, game: Any | None = None) -> bool:
     """Whether the game's property (`property_of`) holds at its subgame-perfect equilibrium."""
     game = gambit.to_gambit(tree) if game is None else game
     infoset, move, _ = property_of(tree)
-    return solve.path_probability(game, solve.spe(game), infoset, move) > 0.5
+    return solve.spe(game).probs[infoset][move] > 0.5
 
 
 def compare(tree: trees.Tree, solution: solve.Solution) -> list[dict[str, Any]]:
@@ -139,15 +142,17 @@ def study(
     replicates: int = 100,
     seed: int = 0,
     thresholds: Sequence[tuple[str, float, float]] = (),
+    offer: float | None = None,
 ) -> Study:
     """Build, solve and compare a scenario's game; search each threshold (name, low, high).
 
-    The name ``offer`` is the stake the West's offer adds (deal game: the stage is reused);
+    ``offer`` is the stake the West's offer adds in the deal game (default: the scenario's own
+    offer event's). The threshold name ``offer`` searches it (the stage is reused);
     any other name is a scenario parameter (`sim run --list-parameters`), set for the whole
     run and the game (the runs are rerun at each step).
     """
     kw = {"horizon": horizon, "discount": discount, "replicates": replicates, "seed": seed}
-    tree = build(scenario, date, kind, **kw)
+    tree = build(scenario, date, kind, offer=offer, **kw)
     game = gambit.to_gambit(tree)
     solution = solve.solve(game, tree.temperature)
     found = []
@@ -168,7 +173,7 @@ def study(
                 )
 
             def check(x: float, name: str = name) -> bool:
-                return holds(build(scenario, date, kind, overrides={name: x}, **kw))
+                return holds(build(scenario, date, kind, overrides={name: x}, offer=offer, **kw))
 
         found.append(solve.threshold(check, name, low, high, tol=1e-2 * abs(high - low)))
     return Study(tree, game, solution, compare(tree, solution), found)
@@ -205,10 +210,13 @@ def describe(s: Study) -> str:
     for player, move, _ in solve.path(s.game, sol.spe):
         pid = next(p for p in t.players if label[p] == player)
         lines.append(f"  {player}: {move} ({_words(t, pid, move)})")
-    _, _, words = property_of(t)
-    infoset, move, _ = property_of(t)
-    verdict = solve.path_probability(s.game, sol.spe, infoset, move) > 0.5
-    lines.append(f"  So: {words}? {'yes' if verdict else 'no'}.")
+    infoset, move, words = property_of(t)
+    verdict = sol.spe.probs[infoset][move] > 0.5
+    on_path = solve.path_probability(s.game, sol.spe, infoset, move) > 0.5
+    lines.append(
+        f"  So: {words}? {'yes' if verdict else 'no'}; on the equilibrium path? "
+        f"{'yes' if on_path else 'no'}."
+    )
     pure = len(sol.nash)
     perfect = sum(ok for _, ok in sol.nash)
     lines += [
@@ -216,11 +224,14 @@ def describe(s: Study) -> str:
         f"Pure-strategy Nash equilibria: {pure}, of which {perfect} subgame perfect (the others "
         "rest on threats that would not be carried out).",
     ]
-    for prof, ok in sol.nash[:6]:
+    paths: dict[str, list[int]] = {}
+    for prof, ok in sol.nash:
         path = " > ".join(m for _, m, _ in solve.path(s.game, prof))
-        lines.append(f"  {'SPE ' if ok else 'NE  '} path: {path}")
-    if pure > 6:
-        lines.append(f"  ... and {pure - 6} more (all in the JSON)")
+        paths.setdefault(path, [0, 0])
+        paths[path][0] += 1
+        paths[path][1] += ok
+    for path, (n, ok) in paths.items():
+        lines.append(f"  path {path}: {n} equilibria ({ok} subgame perfect)")
     for th in s.thresholds:
         lines.append("")
         if th.value is None:
@@ -239,13 +250,13 @@ def describe(s: Study) -> str:
         f"Simulation beside equilibrium: QRE at lambda {sol.lam:.3g} and the share of run-months "
         f"(months {t.stage.date} + {t.horizon - 1}, {t.stage.replicates} runs) in the same "
         "situation that made the move:",
-        f"  {'situation':<12} {'move':<16} {'QRE':>6} {'SPE':>5} {'simulated':>9} {'n':>6}",
+        f"  {'situation':<18} {'move':<16} {'QRE':>6} {'SPE':>5} {'simulated':>9} {'n':>6}",
     ]
     for row in s.comparison:
         sim = "-" if row["simulated"] is None else f"{row['simulated']:.2f}"
         flag = "  <- disagree" if row["disagree"] else ""
         lines.append(
-            f"  {row['infoset']:<12} {row['move']:<16} {row['qre']:>6.2f} {row['spe']:>5.2f} "
+            f"  {row['infoset']:<18} {row['move']:<16} {row['qre']:>6.2f} {row['spe']:>5.2f} "
             f"{sim:>9} {row['run_months']:>6}{flag}"
         )
     strong = sorted({r["infoset"] for r in s.comparison if r["disagree"]})
@@ -300,12 +311,18 @@ def record(s: Study) -> dict[str, Any]:
         "spe": s.solution.spe.probs,
         "spe_path": [list(x) for x in solve.path(s.game, s.solution.spe)],
         "property": property_of(t)[2],
-        "property_holds": holds(t, s.game),
+        "property_holds": s.solution.spe.probs[property_of(t)[0]][property_of(t)[1]] > 0.5,
+        "property_on_path": _on_path(s),
         "nash": [{"profile": prof.probs, "subgame_perfect": ok} for prof, ok in s.solution.nash],
         "qre": s.solution.qre.probs,
         "comparison": s.comparison,
         "thresholds": [th.__dict__ for th in s.thresholds],
     }
+
+
+def _on_path(s: Study) -> bool:
+    infoset, move, _ = property_of(s.tree)
+    return solve.path_probability(s.game, s.solution.spe, infoset, move) > 0.5
 
 
 def _terms() -> tuple[str, ...]:
@@ -323,8 +340,9 @@ def sweep(
 ) -> Any:
     """The game's property at each point of a design: a table with one row per point (the
     point's parameter columns), ``equilibrium`` (the property holds at the subgame-perfect
-    equilibrium) and ``qre_probability`` (the QRE probability that the property's move is
-    played), ready for `sim.analysis.levers.levers` (one row per point, ``per="run"``).
+    equilibrium), ``on_path`` (and play reaches it: for the deal, the West offers) and
+    ``qre_probability`` (the QRE probability of the property's move where it is chosen),
+    ready for `sim.analysis.levers.levers` (one row per point, ``per="run"``).
 
     ``points`` is a DataFrame whose columns are parameter names: ``offer`` (deal game) or
     scenario parameters.
@@ -334,16 +352,18 @@ def sweep(
     rows = []
     for _, point in points.iterrows():
         values = point.to_dict()
-        offer = values.pop("offer", None)
+        offer = values.pop("offer", kw.pop("offer", None))
         tree = build(scenario, date, kind, overrides=values or None, offer=offer, **kw)
         game = gambit.to_gambit(tree)
         infoset, move, _ = property_of(tree)
         q = solve.qre(game, 1.0 / tree.temperature)
+        spe = solve.spe(game)
         rows.append(
             {
                 **point.to_dict(),
-                "equilibrium": holds(tree, game),
-                "qre_probability": solve.path_probability(game, q, infoset, move),
+                "equilibrium": spe.probs[infoset][move] > 0.5,
+                "on_path": solve.path_probability(game, spe, infoset, move) > 0.5,
+                "qre_probability": q.probs[infoset][move],
             }
         )
     return pd.DataFrame(rows)
