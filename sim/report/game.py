@@ -17,8 +17,9 @@ from sim.report import figures
 
 def tree(s: Any, ax=None):
     """Draw a solved game tree (a `sim.game.study.Study`): nodes by depth, each move labelled
-    with its QRE probability, the subgame-perfect path in bold red, information sets with
-    more than one node joined by a dashed line, payoffs at the leaves. Returns the axes.
+    with its QRE probability, the subgame-perfect choices in red (its path bold), information
+    sets with more than one node joined by a dashed line, payoffs at the leaves. Returns the
+    axes.
     """
     from sim.game.trees import Terminal
 
@@ -43,20 +44,24 @@ def tree(s: Any, ax=None):
             return xy
         kids = []
         for move, child in zip(node.moves, node.children, strict=True):
-            good = on_path and spe[node.infoset][move] > 0.5
-            kids.append((move, good, place(child, depth + 1, good)))
-        xy = (depth, sum(k[2][1] for k in kids) / len(kids))
-        for move, good, (cx, cy) in kids:
-            ax.plot([xy[0], cx], [xy[1], cy], color="red" if good else "0.6", lw=2 if good else 0.8)
-            frac = 0.5 / (cx - xy[0])  # label half a level along the edge
+            chosen = spe[node.infoset][move] > 0.5
+            kids.append(
+                (move, chosen, on_path and chosen, place(child, depth + 1, on_path and chosen))
+            )
+        xy = (depth, sum(k[3][1] for k in kids) / len(kids))
+        for move, chosen, good, (cx, cy) in kids:
+            color = "red" if good else "salmon" if chosen else "0.6"
+            ax.plot([xy[0], cx], [xy[1], cy], color=color, lw=2 if chosen else 0.8)
+            # labels half a level along one-level edges, further along long ones (less clutter)
+            along = 0.5 if cx - xy[0] <= 1 else 1.2
             ax.text(
-                xy[0] + 0.5,
-                xy[1] + frac * (cy - xy[1]),
+                xy[0] + along,
+                xy[1] + along / (cx - xy[0]) * (cy - xy[1]),
                 f"{move} {qre[node.infoset][move]:.2f}",
                 fontsize=6.5,
                 ha="center",
                 va="bottom",
-                color="darkred" if good else "0.25",
+                color="darkred" if chosen else "0.25",
             )
         ax.plot(*xy, "o", ms=6, color="C0")
         ax.text(
@@ -79,7 +84,8 @@ def tree(s: Any, ax=None):
     players = ", ".join(t.stage.scenario.label(p) for p in t.players)
     ax.set_title(
         f"{t.title}: moves with their QRE probability (lambda {s.solution.lam:.3g}); "
-        f"subgame-perfect path in red; dashed: one information set; payoffs ({players})",
+        f"subgame-perfect choices in red (bold: its path); dashed: one information set; "
+        f"payoffs ({players})",
         fontsize=8,
     )
     return ax
