@@ -49,16 +49,21 @@ def property_of(tree: trees.Tree) -> tuple[str, str, str]:
     (whether or not play reaches it: an SPE says what each player would do anywhere).
 
     The deal: Russia, offered, takes the trade (the trade is credible; whether the West then
-    offers is reported beside it). The nuclear file: Iran answers the West's first listed
-    policy with its most Western-leaning action (largest stance toward the West).
+    offers is reported beside it). The nuclear file: Iran answers the West's friendliest
+    policy toward it (engagement) with its most Western-leaning action (largest stance toward
+    the West: negotiating with the US).
     """
     if tree.kind == "deal":
         return "R1", "trade", "Russia, offered, takes the trade at the subgame-perfect equilibrium"
     p, st = tree.stage.params, tree.stage
     west, iran = tree.players
     i, w = st.actor(iran), st.actor(west)
-    first = tree.root.moves[0]
-    moves = tree.root.children[0].moves
+    # the West's friendliest policy toward Iran (engage): does engagement bring Iran to talk?
+    k, first = max(
+        enumerate(tree.root.moves),
+        key=lambda km: p.stance[0, w, p.actions[w].index(km[1]), i],
+    )
+    moves = tree.root.children[k].moves
     friendliest = max(moves, key=lambda m: p.stance[0, i, p.actions[i].index(m), w])
     return (
         f"I:{first}",
