@@ -18,11 +18,13 @@ def entry_game(accommodate: float = 1.0, fight: float = -1.0):
     g = gbt.Game.new_tree(players=["Entrant", "Incumbent"])
     g.append_move(g.root, "Entrant", ["In", "Out"])
     g.root.infoset.label = "E"
-    g.append_move(list(g.root.children)[0], "Incumbent", ["Fight", "Accommodate"])
-    list(g.root.children)[0].infoset.label = "I"
-    g.set_outcome(list(g.root.children)[1], g.add_outcome("out", [0, 2]))
-    g.set_outcome(list(list(g.root.children)[0].children)[0], g.add_outcome("fight", [-1, fight]))
-    g.set_outcome(list(list(g.root.children)[0].children)[1], g.add_outcome("acc", [1, accommodate]))
+    enter, out = g.root.children
+    g.append_move(enter, "Incumbent", ["Fight", "Accommodate"])
+    enter.infoset.label = "I"
+    fights, accommodates = enter.children
+    g.set_outcome(out, g.add_outcome("out", [0, 2]))
+    g.set_outcome(fights, g.add_outcome("fight", [-1, fight]))
+    g.set_outcome(accommodates, g.add_outcome("acc", [1, accommodate]))
     return g
 
 
