@@ -173,6 +173,7 @@ WRITERS = {
         "OUT.png",
     ],
     "levers": ["levers", "RESULTS", "--outcome", "betrayal", "--figure", "OUT.png"],
+    "game": ["game", str(BASELINE), "--date", "2016-06", "-n", "2", "--out", "OUT"],
     "forecast": [
         "forecast",
         str(BASELINE.parents[1] / "forecasts" / "questions" / "outlook_2026_2030.toml"),

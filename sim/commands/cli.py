@@ -30,6 +30,7 @@ COMMANDS = (
     "report",
     "explain",
     "whatif",
+    "game",
     "levers",
     "blocs",
     "explore",

@@ -217,6 +217,7 @@ def render(
     progress: Callable[[str, int, int], object] | None = None,
     backtests: Sequence[tuple[Path, dict]] = (),
     posterior: str | Path | None = None,
+    games: Sequence[tuple[Path, dict]] = (),
 ) -> str:
     """Render the report as one self-contained HTML page.
 
@@ -224,12 +225,14 @@ def render(
     (`sim.analysis.findings.gather`); ``progress("drawing figures", done, total)`` is called
     after each section's figures; ``backtests`` are (directory, metadata) pairs of
     `sim backtest` results, each adding its scores and figures; ``posterior`` (a calibration
-    directory) adds a section on the calibration's fit.
+    directory) adds a section on the calibration's fit; ``games`` are (directory, metadata)
+    pairs of `sim game` results, each adding its section (`sim.report.game`).
     """
     chosen = list(kinds or KINDS)
     found = fnd.gather(results, cases, density, lever_analysis="levers" in chosen)
     labels = [f.label for f in found] + [str(m.get("events_name", p.name)) for p, m in backtests]
-    kind = "Scenario report: " if results else "Backtest report: "
+    labels += [str(m.get("scenario_name", p.name)) for p, m in games]
+    kind = "Scenario report: " if results else "Backtest report: " if backtests else "Game: "
     title = title or kind + " vs ".join(labels)
     sections: list[tuple[str, str, list[str]]] = []
     if results:
@@ -261,6 +264,10 @@ def render(
             progress("drawing figures", done, total)
     for k, (path, meta) in enumerate(backtests):
         sections.append((f"backtest{k}", "Backtest", [backtest.section_html(Path(path), meta)]))
+    for k, (path, meta) in enumerate(games):  # `sim game` directories: sim.report.game
+        from sim.report import game
+
+        sections.append((f"game{k}", "Game", [game.section_html(Path(path), meta)]))
     toc = "".join(f"<li><a href='#{key}'>{html.escape(head)}</a></li>" for key, head, _ in sections)
     body = [f"<h1>{html.escape(title)}</h1>"]
     if results:
@@ -306,7 +313,8 @@ def write(
     store.check_target(out, force, directory=False)
     metas = [(Path(p), store.read_metadata(p)) for p in paths]
     backtests = [(p, m) for p, m in metas if m.get("kind") == "backtest"]
-    runs = [p for p, m in metas if m.get("kind") != "backtest"]
+    games = [(p, m) for p, m in metas if m.get("kind") == "game"]
+    runs = [p for p, m in metas if m.get("kind") not in ("backtest", "game")]
     results = []
     for k, p in enumerate(runs, 1):
         results.append(analysis.load(p))
@@ -321,6 +329,7 @@ def write(
         progress=progress,
         backtests=backtests,
         posterior=posterior,
+        games=games,
     )
     store.write_text(report, out)
     return out
