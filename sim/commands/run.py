@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.commands.common import (
     add_posterior_argument,
@@ -17,6 +18,9 @@ from sim.commands.common import (
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 0
@@ -109,29 +113,40 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     """Simulate and write the results directory's files into ``tmp``; return the results."""
     from sim import api, results
     from sim.model import outcomes
+    from sim.model.params import compile_params
     from sim.report import figures
 
     started = results.now()
     bar = _progress(args.replicates)
-    try:
-        res = api.simulate(
-            sc,
-            replicates=args.replicates,
-            seed=args.seed,
-            months=args.months,
-            progress=bar.update if bar else None,
-            posterior=post,
-        )
-    finally:
-        if bar:
-            bar.close()
-    declared = outcomes.declared(res.params, {a.id: a.label for a in sc.actors})
+    params = compile_params(sc)
+    fan = None if args.no_figures else _FanSeries(params, args.replicates)
+    declared = outcomes.declared(params, {a.id: a.label for a in sc.actors})
     units = results.described(declared)
+    # Trajectories go to disk a block of replicates at a time; only the figure's series stays.
+    with results.TableWriter(tmp / "trajectories.parquet", units) as writer:
+
+        def keep(table) -> None:
+            writer.write(table)
+            if fan is not None:
+                fan.add(table)
+
+        try:
+            res = api.simulate(
+                sc,
+                replicates=args.replicates,
+                seed=args.seed,
+                months=args.months,
+                progress=bar.update if bar else None,
+                posterior=post,
+                on_series=keep,
+            )
+        finally:
+            if bar:
+                bar.close()
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
-    results.write_table(res.series, tmp / "trajectories.parquet", units)
     results.write_json({"outcomes": results.outcomes_record(declared)}, tmp / "outcomes.json")
-    if not args.no_figures:
-        _figures(res, tmp / "figures", figures)
+    if fan is not None:
+        _figures(res, fan.values, tmp / "figures", figures)
     meta = results.run_metadata(
         kind="run",
         command=sys.argv[1:] if sys.argv else None,
@@ -148,16 +163,43 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     return res
 
 
-def _figures(res, folder: Path, figures) -> None:
-    from sim.model import outcomes
+class _FanSeries:
+    """The alignment of the scenario's headline pair, (replicates, months + 1), filled from
+    the per-month tables as they pass, for the fan chart (None without a headline pair).
+    """
 
+    def __init__(self, params, replicates: int) -> None:
+        from sim.model import outcomes
+
+        self.column = None
+        if params.pair is not None:
+            a, b = (params.actors[k] for k in params.pair)
+            self.column = outcomes.pair_column(a, b)
+        self.replicates = replicates
+        self.values: np.ndarray | None = None
+        self.filled = 0
+
+    def add(self, table) -> None:
+        """Copy one block's series (replicates in order, each with all its months)."""
+        import numpy as np
+
+        if self.column is None:
+            return
+        col = table[self.column].to_numpy()
+        months = int(table["month"].iloc[-1]) + 1
+        block = col.reshape(-1, months)
+        if self.values is None:
+            self.values = np.empty((self.replicates, months), dtype=block.dtype)
+        self.values[self.filled : self.filled + len(block)] = block
+        self.filled += len(block)
+
+
+def _figures(res, series: np.ndarray | None, folder: Path, figures) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     sc = res.scenario
     caption = f"scenario: {sc.name}; {len(res.runs)} runs; seed {res.seed}"
-    if res.params.pair is not None:
+    if series is not None:
         a, b = (res.params.actors[k] for k in res.params.pair)
-        col = outcomes.pair_column(a, b)
-        series = res.series.pivot(index="replicate", columns="month", values=col).to_numpy()
         title = f"{sc.label(a)}-{sc.label(b)} alignment (index, -1 to 1)"
         ax = figures.fan_chart(series, label=sc.name, title=title, start=sc.start)
         ax.set_ylabel("alignment")
