@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
 LOW = 8  # actors whose configurations are tabled within each block (see `_search`)
 
 
