@@ -3,7 +3,8 @@
 Layout of a `sim run` results directory::
 
     runs.parquet          one row per replicate, every scalar outcome
-    trajectories.parquet  one row per replicate and month (alignment, hedging, actions)
+    trajectories.parquet  one row per replicate and month (alignment, hedging, actions),
+                          written a block of replicates at a time (`TableWriter`)
     metadata.json         format version, command, seed, replicates, months, overrides,
                           the resolved scenario, package and dependency versions, times
     outcomes.json         the declared outcomes (name, unit, description)
