@@ -4,6 +4,7 @@
     python benchmarks/bench_scale.py --only memory        # `sim run` at 10k/100k/200k
     python benchmarks/bench_scale.py --only actors        # 4/8/16 actors
     python benchmarks/bench_scale.py --only sweep         # 1,000,000 runs, --workers 2
+    python benchmarks/bench_scale.py --only parent        # a chunk's cost to the parent
     python benchmarks/bench_scale.py --compare DIR        # also run another source tree
                                                           # (e.g. a checkout of an older
                                                           # commit) for memory and sweep
@@ -22,7 +23,9 @@ Figures printed (docs/kernel.md, "Scale"):
   replicates for comparison;
 - sweep: `sim sweep` of 1,000,000 runs x 120 months with --workers 2 (the experiment of
   bench_kernel.py): wall seconds, CPU seconds of all processes and of the parent alone, peak
-  memory of the largest process.
+  memory of the largest process;
+- parent: what the sweep's parent spent per chunk when it wrote them (unpickling a 2,000-run
+  chunk's result, writing its Parquet files), now done by the workers.
 
 The machine is shared and noisy: compare figures as ratios within one run.
 """
@@ -216,9 +219,39 @@ def sweep(compare: Path | None, points: int = 10_000, workers: int = 2) -> None:
     print("targets:   1,000,000 runs < 30 s wall, < 50 CPU s")
 
 
+def parent_cost(repeats: int = 5) -> None:
+    """CPU the parent spent per chunk before local workers wrote their own: unpickling a
+    2,000-run chunk's result and writing its two Parquet files (one pinned core).
+    """
+    import pickle
+
+    from sim.sweeps import experiment, runner
+
+    pin_one_core()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.toml"
+        path.write_text(
+            EXPERIMENT.format(scenario=BASELINE, replicates=100, months=MONTHS, points=20)
+        )
+        plan = runner.make_plan(experiment.load_experiment(path), runner.DEFAULT_CHUNK)
+        res = runner.run_chunk(plan.task(0))
+        out = Path(tmp) / "out"
+        for sub in ("runs", "trajectories"):
+            (out / sub).mkdir(parents=True)
+        blob = pickle.dumps(res)
+        unpickle = best_cpu_seconds(lambda: pickle.loads(blob), repeats)
+        write = best_cpu_seconds(lambda: runner.write_chunk(out, res), repeats)
+    done = len(pickle.dumps(runner.ChunkResult(0, None, None, written=True)))
+    print(
+        f"parent:    per 2,000-run chunk: a result of {len(blob):,} bytes, unpickled in "
+        f"{unpickle * 1e3:.1f} ms, written in {write * 1e3:.1f} ms (now {done} bytes back); "
+        f"x 500 chunks = {500 * (unpickle + write):.1f} CPU s moved off the parent"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("memory", "actors", "sweep"))
+    parser.add_argument("--only", choices=("memory", "actors", "sweep", "parent"))
     parser.add_argument("--compare", type=Path, help="another source tree to measure beside")
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}")
@@ -226,6 +259,8 @@ def main() -> None:
         memory(args.compare)
     if args.only in (None, "sweep"):
         sweep(args.compare)
+    if args.only in (None, "parent"):
+        parent_cost()
     if args.only in (None, "actors"):
         actors()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
