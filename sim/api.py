@@ -60,8 +60,13 @@ def simulate(
     point: int = 0,
     progress: Callable[[int], None] | None = None,
     posterior: Any | None = None,
+    on_series: Callable[[pd.DataFrame], None] | None = None,
 ) -> Result:
     """Run ``replicates`` seeded replicates of a scenario with the array engine.
+
+    With ``on_series``, each block of replicates' per-month table (replicates in order) is
+    passed to it instead of being kept, and the result's ``series`` is None: how `sim run`
+    writes a large run's trajectories without holding them whole.
 
     With a ``posterior`` (`sim.validation.calibration.posterior.Posterior`: anything with
     ``draw(replicates, seed) -> {name: values}`` and a ``note``), each replicate runs with its
@@ -80,7 +85,9 @@ def simulate(
         rows = params.assign({n: v[reps] for n, v in draws.items()}) if draws else params
         traj = engine.simulate(rows, keys, months)
         runs.append(outcomes.run_table(traj, rows, reps))
-        if keep_series:
+        if on_series is not None:
+            on_series(outcomes.series_table(traj, rows, reps))
+        elif keep_series:
             series.append(outcomes.series_table(traj, rows, reps))
         if progress:
             progress(len(reps))
@@ -90,7 +97,7 @@ def simulate(
         seed=seed,
         months=months,
         runs=pd.concat(runs, ignore_index=True),
-        series=pd.concat(series, ignore_index=True) if keep_series else None,
+        series=pd.concat(series, ignore_index=True) if series else None,
         interval_note=posterior.note if posterior is not None else "",
     )
 

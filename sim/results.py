@@ -3,7 +3,8 @@
 Layout of a `sim run` results directory::
 
     runs.parquet          one row per replicate, every scalar outcome
-    trajectories.parquet  one row per replicate and month (alignment, hedging, actions)
+    trajectories.parquet  one row per replicate and month (alignment, hedging, actions),
+                          written a block of replicates at a time (`TableWriter`)
     metadata.json         format version, command, seed, replicates, months, overrides,
                           the resolved scenario, package and dependency versions, times
     outcomes.json         the declared outcomes (name, unit, description)
@@ -307,25 +308,69 @@ def write_table(
     ``described`` maps column names to ``{"unit": ..., "description": ...}``, stored as each
     column's field metadata, so a reader (pyarrow, DuckDB) sees what a number means.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     tmp = _temp_file(path)
     try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if described:
-            fields = [
-                f.with_metadata({k: str(v) for k, v in described[f.name].items()})
-                if f.name in described
-                else f
-                for f in table.schema
-            ]
-            table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
-        pq.write_table(table, tmp)
+        pq.write_table(_arrow_table(df, described), tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _arrow_table(df: pd.DataFrame, described: Mapping[str, Mapping[str, str]] | None):
+    """``df`` as an Arrow table, with ``described`` stored as its columns' field metadata."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if described:
+        fields = [
+            f.with_metadata({k: str(v) for k, v in described[f.name].items()})
+            if f.name in described
+            else f
+            for f in table.schema
+        ]
+        table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    return table
+
+
+class TableWriter:
+    """A Parquet file written a block of rows at a time, so a long table (a large run's
+    trajectories) never has to be held whole; atomic like `write_table`.
+
+    Use as a context manager: `write` each block in order (each becomes one or more row
+    groups); the file appears under ``path`` only when the block exits without an error, and
+    only if a block was written. Read back whole, the file holds the same table (rows, columns,
+    dtypes, values) as `write_table` of the blocks concatenated; the bytes differ (row groups).
+    """
+
+    def __init__(self, path: Path, described: Mapping[str, Mapping[str, str]] | None = None):
+        self.path = Path(path)
+        self.described = described
+        self._tmp = _temp_file(self.path)
+        self._writer: Any = None
+
+    def write(self, df: pd.DataFrame) -> None:
+        """Append the rows of ``df`` (the same columns and dtypes as the first block)."""
+        import pyarrow.parquet as pq
+
+        table = _arrow_table(df, self.described)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        self._writer.write_table(table)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.close()
+                if kind is None:
+                    os.replace(self._tmp, self.path)
+        finally:
+            self._tmp.unlink(missing_ok=True)
 
 
 def write_json(obj: Mapping[str, Any], path: Path) -> None:

@@ -279,6 +279,62 @@ def test_replicate_axis_matches_single_calls():
 
 
 # ------------------------------------------------------------------------------------------
+# The compiled search (Gray-code blocks) against the plain one
+
+
+def tied_case(rng, n, r):
+    """Cases full of exact ties: equal or repeated sizes, propensities in {-1, 0, 1}."""
+    s = rng.choice([0.0, 0.5, 1.0], size=(r, n))
+    p = rng.choice([-1.0, 0.0, 1.0], size=(r, n, n))
+    p = np.triu(p, 1)
+    return s, p + np.swapaxes(p, 1, 2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 9, 10, 12, 16])
+def test_compiled_search_equals_the_plain_one(n):
+    rng = np.random.default_rng(n)
+    r = 40 if n < 16 else 6
+    s, p = (np.stack(a) for a in zip(*(random_case(rng, n) for _ in range(r)), strict=True))
+    assert np.array_equal(L.best_configuration(s, p), L.best_configuration_reference(s, p))
+    s, p = tied_case(rng, n, r)
+    assert np.array_equal(L.best_configuration(s, p), L.best_configuration_reference(s, p))
+
+
+def test_compiled_search_breaks_ties_like_the_plain_one():
+    # Every configuration ties (no weight), or two actors are copies of each other, or all
+    # actors are alike: the first configuration in order among the tied wins.
+    n = 11
+    rng = np.random.default_rng(3)
+    s, p = random_case(rng, n)
+    s[4], p[4], p[:, 4] = s[2], p[2], p[:, 2]
+    p[2, 4] = p[4, 2] = 0.0
+    p[4, 4] = p[2, 2]
+    cases = [
+        (np.ones(n), np.zeros((n, n))),
+        (s, p),
+        (np.ones(n), np.full((n, n), -1.0)),
+        (np.ones(n) * 3, np.full((n, n), 0.5)),
+    ]
+    for s, p in cases:
+        got = L.best_configuration(s, p)
+        assert np.array_equal(got, L.best_configuration_reference(s, p))
+    assert L.best_configuration(np.ones(n), np.zeros((n, n))).tolist() == [0] * n
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(2, 11),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+)
+def test_compiled_search_equals_the_plain_one_property(n, seed, scale):
+    rng = np.random.default_rng(seed)
+    s, p = tied_case(rng, n, 8) if seed % 2 else random_case(rng, n)
+    s = s * scale
+    assert np.array_equal(L.best_configuration(s, p), L.best_configuration_reference(s, p))
+
+
+# ------------------------------------------------------------------------------------------
 # Twenty actors
 
 
@@ -286,6 +342,7 @@ def test_twenty_actors():
     s, p = random_case(np.random.default_rng(20), 20)
     best = L.best_configuration(s, p)
     assert best.shape == (20,) and best.dtype == np.int8 and best[0] == 0
+    assert np.array_equal(best, L.best_configuration_reference(s, p))
     r = L.analyse(s, p)
     assert r.landscape.shape == (2**19,) and r.basins.sum() == 2**19
     assert np.array_equal(r.optimum_labels, best)

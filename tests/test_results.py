@@ -2,6 +2,8 @@
 
 import json
 
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from sim import analysis, results
@@ -59,3 +61,39 @@ def test_corrupt_metadata(tmp_path):
 def test_results_hold_no_pickle(run_dir):
     names = {p.suffix for p in run_dir.rglob("*") if p.is_file()}
     assert names <= {".parquet", ".json", ".png", ".svg"}
+
+
+def test_table_writer_writes_blocks_as_one_table(tmp_path):
+    import numpy as np
+
+    blocks = [
+        pd.DataFrame(
+            {
+                "replicate": np.arange(k, k + 3),
+                "x": np.linspace(0, 1, 3, dtype=np.float32),
+                "date": pd.Series(["2020-01", "2020-02", "2020-03"], dtype="str"),
+                "act": pd.Categorical.from_codes([0, 2, 0], categories=["a", "b", "c"]),
+            }
+        )
+        for k in (0, 3, 6)
+    ]
+    units = {"x": {"unit": "index", "description": "a number"}}
+    with results.TableWriter(tmp_path / "t.parquet", units) as writer:
+        for block in blocks:
+            writer.write(block)
+        assert not (tmp_path / "t.parquet").exists()  # appears only when complete
+    results.write_table(pd.concat(blocks, ignore_index=True), tmp_path / "ref.parquet", units)
+    got, want = (pq.read_table(tmp_path / n) for n in ("t.parquet", "ref.parquet"))
+    assert got.schema.equals(want.schema, check_metadata=True) and got.equals(want)
+    assert got.schema.field("x").metadata == {b"unit": b"index", b"description": b"a number"}
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "t.parquet"), pd.concat(blocks, ignore_index=True)
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ref.parquet", "t.parquet"]
+
+
+def test_table_writer_leaves_nothing_on_error(tmp_path):
+    with pytest.raises(RuntimeError), results.TableWriter(tmp_path / "t.parquet") as writer:
+        writer.write(pd.DataFrame({"a": [1, 2]}))
+        raise RuntimeError("stop")
+    assert list(tmp_path.iterdir()) == []

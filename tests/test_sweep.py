@@ -108,6 +108,21 @@ def test_two_worker_processes_same_bytes(tmp_path, reference):
     pd.testing.assert_frame_equal(sweep.read_runs(tmp_path / "o"), sweep.read_runs(reference))
 
 
+def test_local_workers_write_their_own_chunks_to_the_same_bytes(tmp_path, reference, monkeypatch):
+    def parent_writes(out, res):
+        raise AssertionError("the parent wrote a chunk")
+
+    monkeypatch.setattr(sweep, "write_chunk", parent_writes)  # the workers import their own
+    summary = sweep.run_sweep(tiny(), tmp_path / "o", chunk_size=8, workers=2)
+    assert summary.written == 3
+    for sub in ("runs", "trajectories"):
+        names = sorted(os.listdir(reference / sub))
+        assert sorted(os.listdir(tmp_path / "o" / sub)) == names
+        for name in names:
+            got = (tmp_path / "o" / sub / name).read_bytes()
+            assert got == (reference / sub / name).read_bytes()
+
+
 def test_different_seed_differs(tmp_path, reference):
     from dataclasses import replace
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -109,29 +110,41 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     """Simulate and write the results directory's files into ``tmp``; return the results."""
     from sim import api, results
     from sim.model import outcomes
+    from sim.model.params import compile_params
     from sim.report import figures
 
     started = results.now()
     bar = _progress(args.replicates)
-    try:
-        res = api.simulate(
-            sc,
-            replicates=args.replicates,
-            seed=args.seed,
-            months=args.months,
-            progress=bar.update if bar else None,
-            posterior=post,
-        )
-    finally:
-        if bar:
-            bar.close()
-    declared = outcomes.declared(res.params, {a.id: a.label for a in sc.actors})
+    params = compile_params(sc)
+    kept = _KeptSeries(params)
+    declared = outcomes.declared(params, {a.id: a.label for a in sc.actors})
     units = results.described(declared)
+    # Trajectories go to disk a block of replicates at a time; only a slim table stays.
+    with results.TableWriter(tmp / "trajectories.parquet", units) as writer:
+
+        def keep(table) -> None:
+            writer.write(table)
+            kept.add(table)
+
+        try:
+            res = api.simulate(
+                sc,
+                replicates=args.replicates,
+                seed=args.seed,
+                months=args.months,
+                progress=bar.update if bar else None,
+                posterior=post,
+                on_series=keep,
+            )
+        finally:
+            if bar:
+                bar.close()
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
-    results.write_table(res.series, tmp / "trajectories.parquet", units)
     results.write_json({"outcomes": results.outcomes_record(declared)}, tmp / "outcomes.json")
+    # The summary's flags and the figures read the slim per-month table.
+    res = dataclasses.replace(res, series=kept.table())
     if not args.no_figures:
-        _figures(res, tmp / "figures", figures)
+        _figures(res, res.series, tmp / "figures", figures)
     meta = results.run_metadata(
         kind="run",
         command=sys.argv[1:] if sys.argv else None,
@@ -148,7 +161,41 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     return res
 
 
-def _figures(res, folder: Path, figures) -> None:
+class _KeptSeries:
+    """A slim per-month table kept while the full one goes to disk block by block: the
+    columns the outcome kinds' figures draw (a partnership's pair alignment, which its
+    threshold check also reads) and every actor's action (a defection's response), with
+    compact integer keys. It is what the
+    figures and the summary's flags need; the full table is in ``trajectories.parquet``.
+    """
+
+    def __init__(self, params) -> None:
+        from sim.model import outcomes
+
+        labels = dict(zip(params.actors, params.actors, strict=True))
+        self.wanted = {
+            f.column
+            for spec, kind, ctx in outcomes.specs(params.outcome_specs, labels)
+            for f in kind.figures(spec, ctx)
+        }
+        self.blocks: list = []
+
+    def add(self, table) -> None:
+        """Keep one block's wanted columns (replicates in order, each with all its months)."""
+        keep = [c for c in table.columns if c in self.wanted or c.startswith("action__")]
+        slim = table[keep].copy()
+        slim.insert(0, "month", table["month"].to_numpy().astype("int32"))
+        slim.insert(0, "replicate", table["replicate"].to_numpy().astype("int64"))
+        self.blocks.append(slim)
+
+    def table(self):
+        """The kept columns of every block, or None if nothing was kept."""
+        import pandas as pd
+
+        return pd.concat(self.blocks, ignore_index=True) if self.blocks else None
+
+
+def _figures(res, series, folder: Path, figures) -> None:
     from sim.model import outcomes
     from sim.report import outcome_figures
 
@@ -158,7 +205,7 @@ def _figures(res, folder: Path, figures) -> None:
     labels = {a.id: a.label for a in sc.actors}
     for spec, kind, ctx in outcomes.specs(sc.outcomes, labels):
         for fig in kind.figures(spec, ctx):
-            ax = outcome_figures.draw(fig, res.runs, res.series, res.months, sc.start, sc.name)
+            ax = outcome_figures.draw(fig, res.runs, series, res.months, sc.start, sc.name)
             if ax is not None:
                 figures.save(ax, folder / fig.name, caption)
 

@@ -125,6 +125,24 @@ def best_configuration(sizes: np.ndarray, propensity: np.ndarray) -> np.ndarray:
     """Labels of the lowest-energy configuration, (n,) int8, or (R, n) with a replicate axis.
 
     Actor 0 is always in bloc 0; ties go to the first configuration in `configurations` order.
+    The search is compiled and walks the configurations in Gray-code order, updating the
+    energy by one actor's switch at a time (`sim.model.blocsearch`); it gives the lowest of
+    `energies`, ties decided alike.
+    """
+    from sim.model import blocsearch  # compiled: loaded only where bloc structure is searched
+
+    w = _weights(sizes, propensity)
+    n = w.shape[-1]
+    configurations(n)  # checks n
+    flat = w.reshape(-1, n, n)
+    out = blocsearch.best_configurations(flat, _tolerance(flat))
+    return out.reshape(w.shape[:-1])
+
+
+def best_configuration_reference(sizes: np.ndarray, propensity: np.ndarray) -> np.ndarray:
+    """`best_configuration` by the plain search: every configuration's energy from `energies`,
+    the first within the tolerance of the least. Exponentially slower; kept as the reference
+    the compiled search is tested against (tests/test_landscape.py).
     """
     w = _weights(sizes, propensity)
     n = w.shape[-1]

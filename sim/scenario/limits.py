@@ -13,8 +13,10 @@ well below what would exhaust memory or run for days:
 - ``MAX_MONTHS``: a run's horizon, the same cap as the scenario's own ``scenario.months``.
 - ``MAX_REPLICATES``: replicates of a run or of each design point.
 - ``MAX_RUN_MONTHS``: replicates x months held in memory at once (``sim run``, ``sim validate``,
-  one design point of a sweep, since a sweep chunk holds whole points): about 70 bytes each,
-  so at most about 7 GB.
+  one design point of a sweep, since a sweep chunk holds whole points): at most about 70 bytes
+  each, so at most about 7 GB. ``sim run`` writes its trajectories a block of replicates at a
+  time and keeps only the fan chart's series and the run table: 8.8 bytes per replicate-month
+  measured between 100,000 and 200,000 replicates of 120 months (benchmarks/bench_scale.py).
 - ``MAX_DESIGN_POINTS``: points of a sweep design (grid levels ** parameters, lhs points,
   Saltelli N (D + 2) or N (2 D + 2), Morris N (D + 1)).
 - ``MAX_SEED``: a seed, so that it fits the 64-bit integer columns of results tables.

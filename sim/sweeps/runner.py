@@ -22,7 +22,9 @@ Results directory::
     failures.json              runs that raised (point, replicate, seed, error), if any
 
 Every file is written under a dot-prefixed temporary name and moved into place with
-`os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes. The folder
+`os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes. Local
+workers (and the in-process executor) write their own chunks; chunks run on a Dask cluster
+come back to the parent, which writes them. The folder
 itself appears only with its metadata (status "running") already in it, and its status says
 "interrupted" or "failed" when a sweep stops early. One sweep at a time writes a folder: the
 runner holds its lock (`sim.results.claim`) throughout.
@@ -80,16 +82,22 @@ class ChunkTask:
     # Per-replicate values drawn from a calibration's posterior (replicate r of every point
     # gets row r), for the names the design does not set; empty without a posterior.
     draws: dict[str, np.ndarray] = field(default_factory=dict)
+    # The results directory, when the worker shares the parent's disk: the worker then writes
+    # the chunk's files itself and sends back only that it did. Empty: send the tables back.
+    out: str = ""
 
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a worker sends back: the chunk's run table and reduced trajectories, or a failure."""
+    """What a worker sends back: the chunk's run table and reduced trajectories, or a failure,
+    or (``written``) that it wrote the chunk's files itself.
+    """
 
     chunk: int
     runs: pd.DataFrame | None
     trajectories: pd.DataFrame | None
     failure: dict[str, Any] | None = None
+    written: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,8 +127,8 @@ class Plan:
             self.experiment.replicates
         )
 
-    def task(self, chunk: int) -> ChunkTask:
-        """The task of one chunk."""
+    def task(self, chunk: int, out: str | Path = "") -> ChunkTask:
+        """The task of one chunk; with ``out``, the worker writes the chunk into that folder."""
         exp = self.experiment
         start = chunk * self.points_per_chunk
         stop = min(start + self.points_per_chunk, len(self.values))
@@ -138,6 +146,7 @@ class Plan:
             sample=exp.sample,
             scenario=exp.scenario.name,
             draws=self.draws,
+            out=str(out),
         )
 
 
@@ -223,14 +232,22 @@ def reduce_trajectories(task: ChunkTask, params: Params, traj: Trajectory, point
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Run one chunk; on an error, find the first failing run and report it."""
+    """Run one chunk; on an error, find the first failing run and report it.
+
+    With ``task.out`` the chunk's files are written here, in the worker (an error writing
+    them is not a failing run: it reaches the parent as the exception it is).
+    """
     try:
         params, point, rep = chunk_params(task)
         traj = simulate_rows(params, task.seed, point, rep, task.months)
         runs = run_table(task, params, traj, point, rep)
-        return ChunkResult(task.chunk, runs, reduce_trajectories(task, params, traj, point, rep))
+        res = ChunkResult(task.chunk, runs, reduce_trajectories(task, params, traj, point, rep))
     except Exception as exc:  # noqa: BLE001 - reported with the run that raised
         return ChunkResult(task.chunk, None, None, failure=_locate_failure(task, exc))
+    if not task.out:
+        return res
+    write_chunk(Path(task.out), res)
+    return ChunkResult(task.chunk, None, None, written=True)
 
 
 def _locate_failure(task: ChunkTask, exc: Exception) -> dict[str, Any]:
@@ -554,7 +571,11 @@ def _run_chunks(
     update = progress(plan.runs, sum(plan.chunk_runs(c) for c in done)) if progress else None
     if todo and workers > 1 and not scheduler:
         warm_up(plan)
-    stream = execute((plan.task(c) for c in todo), workers, scheduler)
+    # Local workers share the parent's disk, so they write their chunks themselves (the
+    # parent's CPU then goes to no chunk's Parquet); a Dask worker may be on another machine,
+    # so its chunks come back to be written here.
+    shared = "" if scheduler else out.absolute()
+    stream = execute((plan.task(c, shared) for c in todo), workers, scheduler)
     try:
         for res in stream:
             if res.failure is not None:
@@ -568,7 +589,8 @@ def _run_chunks(
                         f"chunks are kept in {out}"
                     )
                 continue
-            write_chunk(out, res)
+            if not res.written:
+                write_chunk(out, res)
             summary.written += 1
             if update:
                 update(plan.chunk_runs(res.chunk))
