@@ -22,7 +22,7 @@ session is 2015's; a scenario that starts in 2000 covers every origin, and nothi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,6 +46,12 @@ class Simulated:
     def covers(self, year: int) -> bool:
         """Whether the simulation covers session ``year``."""
         return year in self.sessions
+
+    def subset(self, pairs: tuple[tuple[str, str], ...]) -> Simulated:
+        """The same simulation restricted to ``pairs``, in that order."""
+        cols = [self.pairs.index(p) for p in pairs]
+        sessions = {y: a[:, cols] for y, a in self.sessions.items()}
+        return replace(self, pairs=pairs, initial=self.initial[:, cols], sessions=sessions)
 
     def drift(self, origin: int, target: int) -> np.ndarray:
         """The covariate per pair (P,): mean alignment lost from ``origin`` to ``target``."""

@@ -187,16 +187,33 @@ def _simulate(plan, scenario, decl, path, last) -> covariate.Simulated | None:
     if not model:
         return None
     runs = max(f.runs for f in model)
-    calibration = next((f.calibration for f in model if f.calibration), "")
-    priors = ms.priors(decl, unga.load(decl.anchor[1], path))
     years = range(plan.first_year, max(plan.origins) + max(plan.horizons) + 1)
+    calibrated = [f for f in model if f.calibration]
+    if len({f.calibration for f in calibrated}) > 1:
+        raise SimInputError(
+            "the model forecasters must share one calibration",
+            file=plan.source,
+            field=f"forecasters.{calibrated[-1].name}.calibration",
+        )
+    calibration = calibrated[0].calibration if calibrated else ""
+    if calibration:
+        # Refuse a leak before any simulation: the first origin at which the model forecasts.
+        from sim.validation.calibration.posterior import read_metadata
+
+        until = int(read_metadata(calibration).get("until", 0))
+        first = [
+            o
+            for o in plan.origins
+            if o <= last
+            and o >= decl.anchor[1]
+            and ms.session_span(o, decl, scenario.start)[1] >= 1
+        ]
+        field = f"forecasters.{calibrated[0].name}.calibration"
+        for origin in first[:1]:
+            covariate.check_calibration(until, origin, plan.source, field)
+    priors = ms.priors(decl, unga.load(decl.anchor[1], path))
     sim = covariate.simulate(scenario, decl, years, runs, plan.seed, priors, calibration)
-    name = next(f.name for f in model if f.calibration) if calibration else ""
-    for origin in plan.origins:
-        if origin <= last and sim.covers(origin) and origin >= decl.anchor[1]:
-            field = f"forecasters.{name}.calibration"
-            covariate.check_calibration(sim.calibration_until, origin, plan.source, field)
-    return sim
+    return sim.subset(plan.pairs)
 
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
