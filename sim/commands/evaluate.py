@@ -108,7 +108,7 @@ def render(ev) -> str:
     """The overall table, per-pair CRPS and the model's coefficient per origin, as text."""
     s = ev.summary
     covers = [c for c in s.columns if c.startswith("cover_")]
-    paired = ev.paired.set_index("forecaster")
+    paired = ev.paired[ev.paired.group == "all"].set_index("forecaster")
     lines = [
         f"Rolling origin {min(ev.plan.origins)}-{max(ev.plan.origins)}, horizons "
         f"{min(ev.plan.horizons)}-{max(ev.plan.horizons)}, data to {ev.last_year}; reference "
@@ -131,6 +131,16 @@ def render(ev) -> str:
         wide = wide[[f.name for f in ev.plan.forecasters if f.name in wide.columns]]
         wide.index = wide.index.str.removeprefix("pair=")
         lines += ["", "Mean CRPS per pair:", wide.round(3).to_string()]
+    lines += ["", f"Minus {ev.reference} per pair, same forecasts [90% block bootstrap]:"]
+    for f in ev.plan.forecasters:
+        if f.naive:
+            continue
+        part = ev.paired[(ev.paired.forecaster == f.name) & (ev.paired.group != "all")]
+        for r in part.itertuples():
+            lines.append(
+                f"  {f.name:<12}{r.group.removeprefix('pair='):<22}{_num(r.mean, '{:+.3f}')} "
+                f"[{_num(r.low, '{:+.3f}')}, {_num(r.high, '{:+.3f}')}] n={r.n}"
+            )
     if not ev.coefficients.empty:
         lines += ["", "The model's drift coefficient per origin (90% interval, n forecasts):"]
         for r in ev.coefficients.itertuples():

@@ -88,7 +88,7 @@ def _fmt(x: float, signed: bool = False) -> str:
 
 def table_html(summary: pd.DataFrame, paired: pd.DataFrame) -> str:
     """Overall scores per forecaster with the paired difference against the reference."""
-    diff = paired.set_index("forecaster")
+    diff = paired[paired.group == "all"].set_index("forecaster")
     covers = [c for c in summary.columns if c.startswith("cover_")]
     head = "".join(f"<th>{c.replace('cover_', '')}% interval coverage</th>" for c in covers)
     lines = [

@@ -265,14 +265,19 @@ def _score(plan: Plan, table: pd.DataFrame, coefs: pd.DataFrame, full, last) -> 
         if not naive_names:
             raise SimInputError("no naive forecaster scored", file=plan.source, field="forecasters")
         reference = min(naive_names, key=lambda n: overall[n])
+    groups = [("all", scored)] + [
+        (f"pair={a}-{b}", scored[scored.pair == f"{a}-{b}"]) for a, b in plan.pairs
+    ]
     paired = [
         {
             "forecaster": f.name,
             "reference": reference,
-            **scores.paired(scored, f.name, reference, plan.block, plan.replicates, plan.seed),
+            "group": group,
+            **scores.paired(part, f.name, reference, plan.block, plan.replicates, plan.seed),
         }
         for f in plan.forecasters
         if f.name != reference
+        for group, part in groups
     ]
     pit = [
         {"forecaster": name, "bin": b, "share": float(v)}
