@@ -55,3 +55,31 @@ def test_a_cutoff_without_the_core_is_an_input_error(tmp_path):
     path.write_text(path.read_text().replace('forecaster = "core"\n', ""))
     with pytest.raises(SimInputError, match="forecast.until"):
         forecast.load_questions(path)
+
+
+def test_forecast_shows_the_rolling_origin_skill_at_each_answers_horizon(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from sim.commands.forecast import _skill, render
+
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "metadata.json").write_text(json.dumps({"kind": "evaluation", "origins": [2008, 2019]}))
+    pd.DataFrame(
+        {
+            "forecaster": ["core", "core", "mean5"],
+            "group": ["all", "horizon=2", "horizon=2"],
+            "n": [10, 5, 5],
+            "crps": [0.2, 0.123, 0.9],
+            "cover_50": [0.5, 0.6, 0.1],
+            "cover_90": [0.9, 1.0, 0.1],
+        }
+    ).to_parquet(ev / "summary.parquet")
+    qs = forecast.load_questions(_questions(tmp_path, 2016))
+    text = render(forecast.answer(qs), _skill(ev, qs, None))
+    assert "core, 2 ahead: CRPS 0.123, 50% intervals covered 60%, 90% intervals 100% (n=5)" in text
+    with pytest.raises(SimInputError, match="not an evaluation directory"):
+        (ev / "metadata.json").write_text(json.dumps({"kind": "backtest"}))
+        _skill(ev, qs, None)
