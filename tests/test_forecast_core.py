@@ -83,3 +83,18 @@ def test_forecast_shows_the_rolling_origin_skill_at_each_answers_horizon(tmp_pat
     with pytest.raises(SimInputError, match="not an evaluation directory"):
         (ev / "metadata.json").write_text(json.dumps({"kind": "backtest"}))
         _skill(ev, qs, None)
+
+
+def test_core_plus_model_is_ex_ante_and_reports_its_coefficient(tmp_path):
+    path = _questions(tmp_path, 2017)
+    text = path.read_text().replace('forecaster = "core"', 'forecaster = "core_model"')
+    text = text.replace("baseline.toml", "history_2015_2025.toml").replace("300", "20")
+    path.write_text(text)
+    record = forecast.answer(forecast.load_questions(path))
+    assert record["forecaster"] == "core_model"
+    assert "us_administration_2021" in record["ex_ante"]  # dated after 2017-12: dropped
+    assert "us_leaves_deal" in record["ex_ante"]  # 2018-05: also after 2017-12
+    assert "us_administration_2017" not in record["ex_ante"]  # 2017-01: known, held in force
+    coef = record["coefficient"]
+    assert coef["n"] == 2 * 6 + 6  # origins 2015 (h 1-2) and 2016 (h 1), six pairs each
+    assert coef["low90"] <= coef["beta"] <= coef["high90"]

@@ -14,7 +14,7 @@ from sim.errors import SimInputError
 from sim.scenario import load as load_scenario
 from sim.validation.data import measurement as ms
 from sim.validation.data import unga
-from sim.validation.skill import evaluate, plan
+from sim.validation.skill import covariate, evaluate, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "data" / "unga" / "ideal_points_2000_2019.csv"
@@ -135,6 +135,15 @@ def test_the_model_joins_from_the_origins_its_scenario_covers_and_zero_gives_the
     core = f[(f.forecaster == "core") & (f.origin == 2015)].set_index(key).q50
     both = f[(f.forecaster == "core_model") & (f.origin == 2015)].set_index(key).q50
     assert np.array_equal(core.to_numpy(), both.loc[core.index].to_numpy())
+    # A sealed forecast's coefficient (`coefficient_at`) is the evaluation's at that origin.
+    scenario = load_scenario(BASELINE)
+    decl = ms.load_declaration(BASELINE, scenario.actor_ids)
+    priors = ms.priors(decl, unga.load(2015))
+    sim = covariate.simulate(scenario, decl, range(2000, 2019), 4, 3, priors)
+    sim = sim.subset((("iran", "united_states"), ("united_states", "gulf")))
+    again = evaluate.coefficient_at(2016, decl, str(SHIPPED), sim, 2000, (1, 2), 200, 3)
+    at = ev.coefficients.set_index("origin").loc[2016]
+    assert again.beta == pytest.approx(at.beta, rel=1e-12) and again.n == at.n == 2
     assert ev.reference in ("persistence", "mean5")
     assert set(ev.paired.forecaster) == {"core", "persistence", "mean5", "model", "core_model"} - {
         ev.reference

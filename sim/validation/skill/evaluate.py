@@ -141,6 +141,33 @@ def _coefficient(sim, hist, core_means, origin, first_year) -> covariate.Coeffic
     return covariate.coefficient(np.concatenate(xs), np.concatenate(rs))
 
 
+def coefficient_at(
+    origin: int,
+    decl: ms.Measurement,
+    path: str,
+    sim: covariate.Simulated,
+    first_year: int,
+    horizons: tuple[int, ...],
+    samples: int,
+    seed: int,
+) -> covariate.Coefficient:
+    """The drift coefficient a forecast from ``origin`` uses: the core refitted at every earlier
+    origin the simulation covers (after the anchor), its errors on targets up to ``origin``.
+    """
+    pairs = sim.pairs
+    actors = {a: decl.states[a] for a in _actors(pairs)}
+    core_means: dict[tuple[int, int], np.ndarray] = {}
+    for o in range(decl.anchor[1], origin):
+        if not sim.covers(o):
+            continue
+        fit = core.fit(unga.load(o, path), actors, first_year)
+        for h in horizons:
+            if o + h <= origin:
+                core_means[(o, h)] = fit.distances(pairs, h, samples, seed).mean(axis=1)
+    hist = history(decl, unga.load(origin, path), pairs, first_year)
+    return _coefficient(sim, hist, core_means, origin, first_year)
+
+
 def run(plan: Plan, progress: Callable[[str, int, int], None] | None = None) -> Evaluation:
     """Run the evaluation: forecasts at every origin, then the scores."""
     scenario = load_scenario(plan.scenario)
