@@ -186,3 +186,10 @@ def test_the_command_writes_a_results_directory(tmp_path):
     assert "core" in res.stdout and "minus reference" in res.stdout
     summary = pd.read_parquet(out / "summary.parquet")
     assert {"core", "persistence", "mean5"} <= set(summary.forecaster)
+
+
+def test_an_unknown_key_in_the_evaluation_is_one_input_error(tmp_path):
+    path = _plan(tmp_path)
+    path.write_text(path.read_text().replace("seed = 3", "seed = 3\ncutoff = 2019"))
+    with pytest.raises(SimInputError, match="evaluation.cutoff"):
+        plan.load(path)

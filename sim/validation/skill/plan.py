@@ -14,6 +14,17 @@ from typing import Any
 from sim.errors import SimInputError
 from sim.scenario import read_toml
 
+EVALUATION_KEYS = (
+    "scenario",
+    "data",
+    "origins",
+    "horizons",
+    "pairs",
+    "samples",
+    "seed",
+    "first_year",
+)
+SCORE_KEYS = ("crps", "intervals", "pit_bins", "reference", "block", "replicates")
 KINDS = ("core", "persistence", "drift", "window_mean", "model", "core_model")
 NAIVE = ("persistence", "drift", "window_mean")
 KEYS = {
@@ -122,6 +133,12 @@ def load(path: str | Path) -> Plan:
     for key, table in (("evaluation", ev), ("scores", sc), ("forecasters", fc)):
         if not isinstance(table, Mapping) or not table:
             _fail(src, key, "expected a table")
+    for key, table, allowed in (("evaluation", ev, EVALUATION_KEYS), ("scores", sc, SCORE_KEYS)):
+        unknown = set(table) - set(allowed)
+        if unknown:
+            _fail(src, f"{key}.{sorted(unknown)[0]}", "unknown key", None, ", ".join(allowed))
+    if sc.get("crps", True) is not True:
+        _fail(src, "scores.crps", "CRPS is always scored", sc.get("crps"), "true")
     base = path.parent
     scenario = _path(base, ev.get("scenario"), src, "evaluation.scenario")
     if not scenario or not Path(scenario).is_file():
