@@ -161,6 +161,12 @@ WRITERS = {
         "OUT",
     ],
     "calibrate": ["calibrate", str(BASELINE), "--until", "2019", "--out", "OUT"],
+    "evaluate": [
+        "evaluate",
+        str(BASELINE.parents[1] / "evaluations" / "rolling_origin.toml"),
+        "--out",
+        "OUT",
+    ],
     "explain": ["explain", str(BASELINE), "-n", "2", "--figure", "OUT.png"],
     "whatif": [
         "whatif",

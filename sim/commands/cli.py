@@ -23,6 +23,7 @@ COMMANDS = (
     "evidence",
     "validate",
     "backtest",
+    "evaluate",
     "forecast",
     "calibrate",
     "sweep",

@@ -47,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--ledger", type=Path, default=DEFAULT_LEDGER,
         help=f"the ledger (default {DEFAULT_LEDGER}); records go to records/ beside it",
     )  # fmt: skip
+    p.add_argument(
+        "--skill",
+        type=Path,
+        default=None,
+        help="a rolling-origin evaluation directory (sim evaluate): show, beside each measured "
+        "answer, that forecaster's rolling-origin CRPS and interval coverage at its horizon",
+    )
     p.set_defaults(func=run)
 
 
@@ -54,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     """Answer, seal or verify."""
     words = args.target
     if words[0] == "verify":
-        if len(words) != 2 or args.seal or args.posterior:
+        if len(words) != 2 or args.seal or args.posterior or args.skill:
             raise SimInputError("expected `sim forecast verify RECORD`", found=" ".join(words))
         return verify(Path(words[1]), args.ledger)
     if len(words) != 1:
@@ -65,14 +72,15 @@ def run(args: argparse.Namespace) -> int:
     from sim.validation.forecast import forecast
 
     qs = forecast.load_questions(words[0])
+    skill = _skill(args.skill, qs, args.posterior) if args.skill else None
     if args.seal:
         out, row = forecast.seal(qs, args.ledger, results.now(), args.posterior)
         import json
 
-        print(render(json.loads(out.read_text(encoding="utf-8"))))
+        print(render(json.loads(out.read_text(encoding="utf-8")), skill))
         print(f"sealed: {out} (SHA-256 {row.sha256}) in {args.ledger}")
     else:
-        print(render(forecast.answer(qs, args.posterior)))
+        print(render(forecast.answer(qs, args.posterior), skill))
         print("not sealed (pass --seal to record it in the ledger)")
     return 0
 
@@ -91,8 +99,50 @@ def verify(record: Path, ledger: Path) -> int:
     return 0 if good else 1
 
 
-def render(record: dict) -> str:
-    """The answers of a record as text."""
+def _skill(path: Path, qs, posterior: Path | None) -> dict:
+    """What `render` needs to show rolling-origin skill: the forecaster's scores by horizon
+    (from an evaluation directory's summary) and the answers' cutoff.
+    """
+    import pandas as pd
+
+    from sim import results
+
+    meta = results.read_marked(
+        path, "evaluation directory", "kind", "evaluation", "not an evaluation directory"
+    )
+    name = "core" if qs.forecaster == "core" else "model"
+    if qs.forecaster == "core":
+        until = qs.until
+    elif posterior is not None:
+        from sim.validation.calibration.posterior import read_metadata
+
+        until = int(read_metadata(posterior).get("until", 0))
+    else:
+        until = None
+    summary = pd.read_parquet(path / "summary.parquet")
+    rows = summary[(summary.forecaster == name) & summary.group.str.startswith("horizon=")]
+    by_h = {int(r.group.removeprefix("horizon=")): r for r in rows.itertuples()}
+    return {"name": name, "until": until, "by_h": by_h, "origins": meta.get("origins")}
+
+
+def _skill_line(answer: dict, skill: dict) -> str | None:
+    if "year" not in answer or skill["until"] is None:
+        return None
+    h = answer["year"] - skill["until"]
+    r = skill["by_h"].get(h)
+    where = f"rolling origin {skill['origins'][0]}-{skill['origins'][1]}, {skill['name']}"
+    if r is None:
+        return f"      {where}: not evaluated {h} sessions ahead"
+    return (
+        f"      {where}, {h} ahead: CRPS {r.crps:.3f}, 50% intervals covered "
+        f"{r.cover_50:.0%}, 90% intervals {r.cover_90:.0%} (n={r.n})"
+    )
+
+
+def render(record: dict, skill: dict | None = None) -> str:
+    """The answers of a record as text (with ``skill``: the rolling-origin scores of the
+    forecaster at each answer's horizon).
+    """
     lines = [
         f"Forecast {record['name']}: scenario {record['scenario_name']} to {record['horizon']}, "
         f"{record['replicates']} runs, seed {record['seed']}",
@@ -106,4 +156,7 @@ def render(record: dict) -> str:
             value = "quantiles " + ", ".join(f"{k}: {v:.3g}" for k, v in q.items())
         lines.append(f"  {a['id']} ({a['window'][0]}..{a['window'][1]}): {value}")
         lines.append(f"      {a['label']}")
+        line = _skill_line(a, skill) if skill else None
+        if line:
+            lines.append(line)
     return "\n".join(lines)

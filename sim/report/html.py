@@ -22,7 +22,7 @@ from sim import analysis
 from sim import results as store
 from sim.analysis import findings as fnd
 from sim.analysis.statistics import Results
-from sim.report import backtest, figures, narrative
+from sim.report import backtest, figures, narrative, skill
 from sim.report.gallery import (
     MAX_HEATMAP_PARAMETERS,
     SENSITIVITY_OUTCOMES,
@@ -263,6 +263,9 @@ def render(
         if progress:
             progress("drawing figures", done, total)
     for k, (path, meta) in enumerate(backtests):
+        if meta.get("kind") == "evaluation":  # `sim evaluate`: rolling-origin skill
+            sections.append((f"skill{k}", "Skill", [skill.section_html(Path(path), meta)]))
+            continue
         sections.append((f"backtest{k}", "Backtest", [backtest.section_html(Path(path), meta)]))
     for k, (path, meta) in enumerate(games):  # `sim game` directories: sim.report.game
         from sim.report import game
@@ -312,9 +315,10 @@ def write(
     out = Path(out)
     store.check_target(out, force, directory=False)
     metas = [(Path(p), store.read_metadata(p)) for p in paths]
-    backtests = [(p, m) for p, m in metas if m.get("kind") == "backtest"]
+    scored = ("backtest", "evaluation")
+    backtests = [(p, m) for p, m in metas if m.get("kind") in scored]
     games = [(p, m) for p, m in metas if m.get("kind") == "game"]
-    runs = [p for p, m in metas if m.get("kind") not in ("backtest", "game")]
+    runs = [p for p, m in metas if m.get("kind") not in (*scored, "game")]
     results = []
     for k, p in enumerate(runs, 1):
         results.append(analysis.load(p))

@@ -20,6 +20,7 @@ from sim.model import engine, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario
 from sim.validation.data import measurement as ms
+from sim.validation.data import source as data_sources
 
 # Prefixes of parameters a calibration never learns: what an outcome means, dates and counts.
 NOT_CALIBRATED = ("outcomes.", "scenario.", "regimes.")
@@ -36,6 +37,7 @@ class Problem:
     high: np.ndarray  # (D,) prior upper bounds
     reasons: tuple[str, ...]  # why each prior has its bounds
     declaration: ms.Measurement
+    data: data_sources.DataSource  # the kind of data fitted, named by the declaration
     observed: ms.Observed
     months: int
     seed: int
@@ -46,16 +48,16 @@ class Problem:
     @property
     def model_names(self) -> tuple[str, ...]:
         """The scenario parameters learned (without the measurement parameters)."""
-        return tuple(n for n in self.names if n not in ms.PARAMETERS)
+        return tuple(n for n in self.names if n not in self.data.parameters)
 
     @property
     def statistics(self) -> tuple[str, ...]:
         """Names of the summary statistics."""
-        return ms.summary_names(self.observed)
+        return self.data.summary_names(self.observed)
 
     def observed_statistics(self) -> dict[str, float]:
         """The observed summary statistics, by name."""
-        values = ms.summaries(self.observed.distance[None], self.observed)[0]
+        values = self.data.summaries(self.observed.distance[None], self.observed)[0]
         return dict(zip(self.statistics, map(float, values), strict=True))
 
     def distances(self, theta: np.ndarray, ids: np.ndarray, noise: bool = True) -> np.ndarray:
@@ -82,19 +84,12 @@ class Problem:
             nkeys = rng.run_keys(self.seed, ids, np.ones(len(ids), dtype=np.int64))
             u = rng.uniforms(nkeys, 0, shape[1] * shape[2])
             normals = ndtri(np.clip(u, 1e-12, 1 - 1e-12)).reshape(shape)
-        return ms.predict(
-            aligned,
-            initial,
-            self.observed,
-            col["measurement.scale"],
-            col["measurement.offset"],
-            col["measurement.noise"],
-            normals,
-        )
+        measured = {n: col[n] for n in self.data.parameters}
+        return self.data.predict(aligned, initial, self.observed, measured, normals)
 
     def simulate(self, theta: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Summary statistics (B, S) of one simulated world per parameter row."""
-        return ms.summaries(self.distances(theta, ids), self.observed)
+        return self.data.summaries(self.distances(theta, ids), self.observed)
 
     def simulate_dicts(self, theta: np.ndarray, ids: np.ndarray) -> list[dict[str, float]]:
         """`simulate` as one dict per row (what pyabc compares)."""
@@ -138,8 +133,6 @@ def build(
     """Assemble a problem: the named scenario parameters (priors: their evidence ranges) plus
     the measurement parameters (priors from the data before the observed years).
     """
-    from sim.validation.data import unga
-
     params = compile_params(scenario)
     allowed = candidates(params, ranges)
     for name in names:
@@ -151,10 +144,11 @@ def build(
                 allowed="see `sim evidence`: e.g. " + ", ".join(allowed[:3]),
             )
     decl = ms.load_declaration(scenario_path, scenario.actor_ids)
-    data = unga.load(data_until, data_path or decl.data_path())
-    obs = ms.observe(decl, data, scenario.start, months=None)
+    source = data_sources.get(decl)
+    data = source.load(data_until, data_path or decl.data_path())
+    obs = source.observe(decl, data, scenario.start, months=None)
     months = ms.months_needed(decl, obs.years, scenario.start)
-    meas = ms.priors(decl, data)
+    meas = source.priors(decl, data)
     return Problem(
         scenario=scenario,
         params=params,
@@ -163,6 +157,7 @@ def build(
         high=np.array([ranges[n][1] for n in names] + [p.high for p in meas]),
         reasons=(*("evidence range" for _ in names), *(p.reason for p in meas)),
         declaration=decl,
+        data=source,
         observed=obs,
         months=months,
         seed=seed,

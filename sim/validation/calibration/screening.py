@@ -62,9 +62,7 @@ def screen(
         theta = np.repeat(block, replicates, axis=0)
         theta = np.hstack([theta, np.tile(centre, (len(theta), 1))])
         d = sub.distances(theta, ids[: len(theta)], noise=False)
-        from sim.validation.data import measurement as ms
-
-        s = ms.summaries(d, problem.observed)
+        s = problem.data.summaries(d, problem.observed)
         stats.append(s.reshape(len(block), replicates, -1).mean(axis=1))
     stats = np.concatenate(stats)
     observed = np.array(list(problem.observed_statistics().values()))

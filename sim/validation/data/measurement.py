@@ -48,6 +48,7 @@ class Measurement:
     session_months: tuple[int, int]  # first and last calendar month of a session's votes
     file: str  # data file under the shipped data/ folder
     source: str  # the declaration file
+    data_source: str = "unga"  # the kind of data (`sim.validation.data.source`), ``data.source``
 
     def data_path(self) -> Path:
         """The data file this declaration names."""
@@ -83,14 +84,17 @@ def load_declaration(scenario_path: str | Path, actors: tuple[str, ...]) -> Meas
         )
     data = _table(raw, "data", src)
     states_raw = _table(raw, "states", src)
-    extra = set(data) - {"file", "anchor", "session_months"}
+    extra = set(data) - {"source", "file", "anchor", "session_months"}
     if extra:
         raise SimInputError(
             "unknown key",
             file=src,
             field=f"data.{sorted(extra)[0]}",
-            allowed="file, anchor, session_months",
+            allowed="source, file, anchor, session_months",
         )
+    kind = data.get("source", "unga")
+    if not isinstance(kind, str) or not kind:
+        raise SimInputError("expected a data source name", file=src, field="data.source")
     file = data.get("file")
     if not isinstance(file, str) or not file:
         raise SimInputError("expected a file name under data/", file=src, field="data.file")
@@ -127,6 +131,7 @@ def load_declaration(scenario_path: str | Path, actors: tuple[str, ...]) -> Meas
         session_months=months,
         file=file,
         source=src,
+        data_source=kind,
     )
 
 

@@ -49,7 +49,19 @@ FORMAT = "sim-forecast-record"
 FORMAT_VERSION = 1
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 MEASURED = (distances.KIND,)  # kinds answered through a calibration's measurement model
-META_KEYS = ("name", "scenario", "horizon", "replicates", "seed", "description")
+META_KEYS = (
+    "name",
+    "scenario",
+    "horizon",
+    "replicates",
+    "seed",
+    "description",
+    "forecaster",
+    "until",
+)
+# Who answers: the agent-based model (runs of the scenario), or the measured core
+# (`sim.validation.skill.core`, fitted to the data up to ``until``; measured questions only).
+FORECASTERS = ("model", "core", "core_model")
 # The inputs a record names by hash, checked again by `verify`.
 HASHED = (
     "scenario_sha256",
@@ -84,6 +96,8 @@ class QuestionSet:
     seed: int
     description: str
     questions: tuple[Question, ...]
+    forecaster: str = "model"
+    until: int | None = None  # the core's data cutoff
 
 
 def load_questions(path: str | Path) -> QuestionSet:
@@ -117,6 +131,14 @@ def load_questions(path: str | Path) -> QuestionSet:
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             fail(f"forecast.{key}", f"expected a whole number >= {low}", found=v)
         numbers[key] = v
+    forecaster = meta.get("forecaster", "model")
+    if forecaster not in FORECASTERS:
+        fail("forecast.forecaster", "unknown forecaster", forecaster, ", ".join(FORECASTERS))
+    until = meta.get("until")
+    if forecaster != "model" and (isinstance(until, bool) or not isinstance(until, int)):
+        fail("forecast.until", "the core needs a data cutoff year", found=until)
+    if forecaster == "model" and until is not None:
+        fail("forecast.until", "only the core reads a cutoff here (a model's is its calibration)")
     table = doc.get("questions")
     if not isinstance(table, Mapping) or not table:
         fail("questions", "no questions", allowed="[questions.<id>] tables")
@@ -143,6 +165,8 @@ def load_questions(path: str | Path) -> QuestionSet:
         horizon=meta["horizon"],
         description=str(meta.get("description", "")).strip(),
         questions=tuple(questions),
+        forecaster=forecaster,
+        until=until,
         **numbers,
     )
 
@@ -191,6 +215,12 @@ def git_state(where: Path | None = None) -> dict[str, Any]:
 
 def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, Any]:
     """Run the ensemble and answer every question: the body of a forecast record."""
+    if qs.forecaster != "model":
+        if posterior is not None:
+            raise SimInputError(
+                "the core reads no calibration", file=str(qs.path), field="forecast.forecaster"
+            )
+        return core_answer(qs)
     measured = [q for q in qs.questions if q.distance is not None]
     if measured and posterior is None:
         raise SimInputError(
@@ -267,6 +297,137 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
         "seed": qs.seed,
         "answers": answers,
     }
+
+
+def core_answer(qs: QuestionSet) -> dict[str, Any]:
+    """Answer measured questions with the core fitted to the sessions up to ``qs.until``.
+
+    Ex ante by construction: the core reads the data, never a scenario's drivers (the scenario
+    only names, through its measurement declaration, which states stand for each actor).
+    """
+    from sim.validation.data import measurement as ms
+    from sim.validation.data import unga
+    from sim.validation.skill import core
+
+    sc = load(qs.scenario)
+    decl = ms.load_declaration(qs.scenario, sc.actor_ids)
+    data = unga.load(qs.until, decl.data_path())
+    fit = core.fit(data, decl.states, min(data.years))
+    extra: dict[str, Any] = {}
+    drift = None
+    if qs.forecaster == "core_model":
+        drift, extra = _model_drift(qs, sc, decl, min(data.years))
+    answers = []
+    for q in qs.questions:
+        field = f"questions.{q.id}"
+        d = q.distance
+        if d is None:
+            raise SimInputError(
+                "the core answers measured questions only",
+                file=str(qs.path),
+                field=f"{field}.kind",
+                allowed=", ".join(MEASURED),
+            )
+        pair = d.pair if d.pair in decl.pairs else d.pair[::-1]
+        if pair not in decl.pairs:
+            raise SimInputError("not a measured pair", file=str(qs.path), field=f"{field}.pair")
+        if d.year <= qs.until:
+            raise SimInputError(
+                "the core saw this session: nothing to forecast",
+                file=str(qs.path),
+                field=f"{field}.year",
+                allowed=f"years after {qs.until}",
+            )
+        v = fit.distances([pair], d.year - qs.until, qs.replicates, qs.seed)[0]
+        if drift is not None:
+            v = v + drift(pair, d.year)
+        first, last = decl.session_months
+        answers.append(
+            {
+                "id": q.id,
+                "label": d.label,
+                "kind": q.kind,
+                "window": list(d.window),
+                "definition": d.definition,
+                "resolution": q.resolution,
+                "note": q.note,
+                "pair": list(d.pair),
+                "year": d.year,
+                "session_months": [f"{d.year:04d}-{first:02d}", f"{d.year:04d}-{last:02d}"],
+                **_numeric(v, np.full(len(v), 1.0 / len(v))),
+            }
+        )
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": qs.name,
+        "description": qs.description,
+        "forecaster": qs.forecaster,
+        "until": qs.until,
+        "questions_file": Path(os.path.relpath(qs.path)).as_posix(),
+        "questions_sha256": file_sha256(qs.path),
+        "scenario_file": Path(os.path.relpath(qs.scenario)).as_posix(),
+        "scenario_name": sc.name,
+        # The core alone reads no scenario rule or driver; core plus model runs the scenario.
+        "scenario_sha256": scenario_sha256(sc) if drift else None,
+        "evidence_sha256": evidence_sha256(qs.scenario) if drift else None,
+        "posterior": None,
+        "posterior_sha256": None,
+        "measurement": None,
+        "measurement_sha256": file_sha256(decl.source),
+        "data_sha256": data.sha256,
+        "parameters": "the core: local levels per state, GCC pooled to a bloc level, fitted "
+        f"by maximum likelihood to sessions {min(data.years)}-{qs.until}",
+        "core_parameters": {k: float(f"{v:.6g}") for k, v in fit.params.items()},
+        **extra,
+        "horizon": qs.horizon,
+        "months": None,
+        "replicates": qs.replicates,
+        "seed": qs.seed,
+        "answers": answers,
+    }
+
+
+def _model_drift(qs: QuestionSet, sc: Scenario, decl, first_year: int):
+    """The model's drift for core-plus-model answers, ex ante: the scenario's regime changes
+    dated after the cutoff's last month are dropped (those known at the cutoff stay in force),
+    the model is run, and the coefficient is estimated from the core's errors at the earlier
+    origins (`sim.validation.skill.evaluate.coefficient_at`), all from data up to the cutoff.
+    """
+    from dataclasses import replace
+
+    from sim.validation.data import measurement as ms
+    from sim.validation.data import unga
+    from sim.validation.skill import covariate, evaluate
+
+    last = calendar.month_of(f"{qs.until:04d}-12", sc.start)
+    dropped = [r.id for r in sc.regimes if r.month > last]
+    ex_ante = replace(sc, regimes=tuple(r for r in sc.regimes if r.month <= last))
+    path = str(decl.data_path())
+    priors = ms.priors(decl, unga.load(decl.anchor[1], path))
+    years = range(first_year, max(q.distance.year for q in qs.questions if q.distance) + 1)
+    sim = covariate.simulate(ex_ante, decl, years, qs.replicates, qs.seed, priors)
+    horizons = tuple(range(1, 5))
+    coef = evaluate.coefficient_at(
+        qs.until, decl, path, sim, first_year, horizons, qs.replicates, qs.seed
+    )
+    lo, hi = coef.interval()
+
+    def drift(pair: tuple[str, str], year: int) -> float:
+        return coef.beta * float(sim.drift(qs.until, year)[decl.pairs.index(pair)])
+
+    extra = {
+        "ex_ante": f"regime changes dated after {qs.until}-12 dropped: "
+        + (", ".join(dropped) or "none"),
+        "coefficient": {
+            "beta": float(f"{coef.beta:.6g}"),
+            "low90": float(f"{lo:.6g}"),
+            "high90": float(f"{hi:.6g}"),
+            "n": coef.n,
+            "horizons": list(horizons),
+        },
+    }
+    return drift, extra
 
 
 def _numeric(v: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
