@@ -244,7 +244,9 @@ ACTOR_FIELDS = tuple(f for f in PARAMETERS if f.metadata["actor"])
 
 @dataclass(frozen=True)
 class Derived:
-    """Products of parameters that do not change during a run (leading row axis 1 or R)."""
+    """Products of parameters that do not change during a run (leading row axis 1 or R): the
+    kernel's precomputed tables (`sim.model.layout.pack`) and the drift's shares and weights.
+    """
 
     issue_weight: np.ndarray  # (P, N, A, K): salience x position x action effect
     overlap_num: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j) (1 - |pos_i - pos_j|)
