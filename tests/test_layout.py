@@ -48,11 +48,16 @@ def test_blocks_round_trip(replicates):
     )
 
 
-def test_state_round_trips_through_buffers():
-    state = rules.initial_state(BASE, 70)
-    back = layout.state_of(layout.buffers(state), 0, 70)
+@pytest.mark.parametrize("replicates", [1, 40, 70])
+def test_state_round_trips_through_buffers_as_copies(replicates):
+    state = rules.initial_state(BASE, replicates)
+    buf = layout.buffers(state)
+    back = layout.state_of(buf, 0, replicates)
     for f in layout.Buffers._fields:
         np.testing.assert_array_equal(getattr(back, f), getattr(state, f), err_msg=f)
+        # the kernel updates buffers in place: neither side may see the other's changes
+        assert not np.shares_memory(getattr(buf, f), getattr(state, f)), f
+        assert not np.shares_memory(getattr(buf, f), getattr(back, f)), f
 
 
 def test_one_scratch_array_per_quantity():

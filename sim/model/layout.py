@@ -137,15 +137,17 @@ def blocked(x: np.ndarray, replicates: int, dtype) -> np.ndarray:
     pad = nb * wb - replicates
     if pad:
         x = np.concatenate([x, np.broadcast_to(x[-1:], (pad, *rest))])
-    return np.ascontiguousarray(np.moveaxis(x.reshape(nb, wb, *rest), 1, -1))
+    # np.array copies always: ascontiguousarray may return a view (when the other axes have
+    # length 1), and the kernel updates buffers in place.
+    return np.array(np.moveaxis(x.reshape(nb, wb, *rest), 1, -1), order="C")
 
 
 def unblocked(x: np.ndarray, replicates: int) -> np.ndarray:
-    """The inverse of `blocked`: (blocks, ..., width) -> (R, ...)."""
+    """The inverse of `blocked`: (blocks, ..., width) -> (R, ...), a copy."""
     if x.shape[-1] == 1:
         return x.reshape(x.shape[:-1]).copy()
     x = np.moveaxis(x, -1, 1)
-    return np.ascontiguousarray(x.reshape(-1, *x.shape[2:])[:replicates])
+    return np.array(x.reshape(-1, *x.shape[2:])[:replicates], order="C")  # a copy, always
 
 
 def pack(params: Params, replicates: int) -> Arrays:
