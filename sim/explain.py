@@ -1,16 +1,18 @@
 """Explanations: why each actor chose what it chose, term by term of its expected utility.
 
-Each month every actor weighs its actions by expected utility (`sim.model.rules`), the sum of
-named terms: one per issue (what the action does on the issue, weighted by the actor's position,
-salience and the month's stakes), relations (consistency with alignment, reciprocity), trust
-(fear of abandonment), the cost of dependence, a declared policy commitment and the cost of
-change (inertia, leaving a binding deal). A logit choice over those utilities picks the action.
+Each month every actor weighs its actions by expected utility (stated in `sim.model.rules`,
+run by the kernel `sim.model.kernel`), the sum of named terms: one per issue (what the action
+does on the issue, weighted by the actor's position, salience and the month's stakes),
+relations (consistency with alignment, reciprocity), trust (fear of abandonment), the cost of
+dependence, a declared policy commitment and the cost of change (inertia, leaving a binding
+deal). A logit choice over those utilities picks the action.
 
 Only differences between actions matter to a logit choice, so an explanation compares the
 chosen action with an alternative: the policy the actor held before (when it changed course)
 or the best other action it could have taken. Runs are rerun from their random streams
-(`sim.replay`), month by month through the engine's own loop (`sim.model.engine.steps`), so
-the states explained are the states behind the stored results.
+(`sim.replay`), month by month by the kernel as the engine runs them (`sim.model.engine.steps`),
+so the states explained are the states behind the stored results, and the utilities and their
+terms are the kernel's own (`sim.model.kernel.utility_terms`).
 
 - `terms` splits one month's utilities into the named terms;
 - `aggregate` averages the chosen action's advantage over the runner-up, by term, over runs
@@ -27,13 +29,13 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimInputError
-from sim.model import rules
+from sim.model import kernel, rules
 from sim.model.engine import Month
 from sim.model.params import Params
 from sim.replay import Replay, check
 
 # Term ids after the issues (issue terms are "issue.<issue id>"), in `rules.TERMS` order.
-RELATIONAL = ("consistency", "reciprocity", "abandonment", "dependence", "commitment", "change")
+RELATIONAL = rules.TERMS[1:]
 LABELS = {
     "consistency": "relations: consistency with alignment",
     "reciprocity": "relations: reciprocity",
@@ -58,14 +60,11 @@ def label(term: str, issue_labels: dict[str, str] | None = None) -> str:
 
 
 def terms(state: rules.State, params: Params) -> np.ndarray:
-    """Every actor's utility of every action split into named terms, (R, N, Amax, X) in
-    `term_ids` order; summed over the last axis it is `rules.expected_utility` wherever an
-    action is allowed.
+    """Every actor's utility of every action split into named terms by the kernel,
+    (R, N, Amax, X) in `term_ids` order; summed over the last axis it is the utility the
+    kernel weighed (to rounding) wherever an action is allowed, 0 elsewhere.
     """
-    named = rules.utility_terms(state, params)
-    parts = [rules.issue_terms(state, params)]
-    parts += [named[t][..., None] for t in RELATIONAL]
-    return np.concatenate(parts, axis=-1)
+    return kernel.utility_terms(state, params)[1]
 
 
 def _runner_up(eu: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -102,7 +101,7 @@ def aggregate(
     total_months = np.zeros(n, dtype=np.int64)
     for step in replay.steps(reps):
         split = terms(step.state, step.params)
-        eu = rules.expected_utility(step.state, step.params)
+        eu = step.utility
         chosen = step.chosen
         alt = _runner_up(eu, chosen)
         keep = alt >= 0
@@ -231,7 +230,7 @@ def account(
     i = p.actors.index(actor)
     step = _find_month(replay, replicate, month)
     split = terms(step.state, step.params)[0, i]  # (Amax, X)
-    eu = rules.expected_utility(step.state, step.params)[0, i]
+    eu = step.utility[0, i]
     probs = step.weights[0, i] / step.weights[0, i].sum()
     names = p.actions[i]
     c = int(step.chosen[0, i])

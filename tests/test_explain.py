@@ -19,13 +19,23 @@ def test_terms_add_up_to_the_utility_the_engine_used(name):
 
     params = compile_params(load(SCENARIOS / f"{name}.toml"))
     keys = rng.run_keys(11, np.zeros(40, np.uint64), np.arange(40))
+    k = len(params.issues)
     checked = 0
     for step in engine.steps(params, keys, 60):
         split = explain.terms(step.state, step.params)
         assert split.shape[-1] == len(explain.term_ids(params))
-        eu = rules.expected_utility(step.state, step.params)
+        eu = step.utility  # what the kernel weighed this month
         ok = np.isfinite(eu)
         np.testing.assert_allclose(split.sum(-1)[ok], eu[ok], rtol=0, atol=1e-12)
+        # the kernel's terms are the terms of the numpy reference
+        named = rules.utility_terms(step.state, step.params)
+        want = np.concatenate(
+            [rules.issue_terms(step.state, step.params)]
+            + [named[t][..., None] for t in explain.RELATIONAL],
+            axis=-1,
+        )
+        np.testing.assert_allclose(split[ok], want[ok], rtol=0, atol=1e-12)
+        assert split.shape[-1] == k + len(explain.RELATIONAL)
         # the logit weights built from the terms are the weights the engine drew from
         again = rules.choice_weights(np.where(ok, split.sum(-1), -np.inf), step.params.temp)
         np.testing.assert_allclose(again, step.weights, rtol=1e-9, atol=1e-12)
@@ -81,7 +91,7 @@ def test_account_of_a_betrayal(run_dir):  # noqa: F811
     assert acc.chosen == "betray" and acc.date == rp.scenario.date(month)
     assert acc.against != "betray" and acc.held == acc.against  # it changed course
     step = next(s for s in rp.steps(np.array([rep])) if s.month == month)
-    eu = rules.expected_utility(step.state, step.params)[0, rp.params.actors.index("russia")]
+    eu = step.utility[0, rp.params.actors.index("russia")]
     names = rp.params.actions[1]
     assert acc.total == pytest.approx(eu[names.index("betray")] - eu[names.index(acc.against)])
     assert sum(acc.probabilities.values()) == pytest.approx(1.0)

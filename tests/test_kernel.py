@@ -1,19 +1,24 @@
 """The compiled kernel against the numpy rules (the reference), on random states and
 parameters, and on whole runs of every shipped scenario; its random numbers; its disk cache."""
 
+import multiprocessing
 import os
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numba.core.registry import CPUDispatcher
 
 from sim import scenario
-from sim.model import engine, kernel, rng, rules
+from sim.model import engine, kernel, layout, rng, rules
+from sim.model.mesa_model import AllianceModel
 from sim.model.params import compile_params
 from sim.model.rules import State
+from sim.sweeps import runner as sweep
 
 from .conftest import ROOT, SCENARIOS
 
@@ -68,6 +73,8 @@ def random_state(params, seed: int, rows: int) -> State:
     mood = symmetric(0.3, 0.0)
     alignment = np.clip(base + mood, -1, 1)
     alignment[:, np.arange(n), np.arange(n)] = 1.0
+    stance = g.uniform(-1, 1, (rows, n, n))
+    stance[:, np.arange(n), np.arange(n)] = 0.0  # no actor takes a stance toward itself
     actions = random_actions(params, g, rows)
     actions[g.random((rows, n)) < 0.2] = -1  # some actors hold no declared policy
     return State(
@@ -78,7 +85,7 @@ def random_state(params, seed: int, rows: int) -> State:
         favourable=g.uniform(0, 20, (rows, n, n)),
         unfavourable=g.uniform(0, 20, (rows, n, n)),
         stakes=g.uniform(0, 3, (rows, k)),
-        stance=g.uniform(-1, 1, (rows, n, n)),
+        stance=stance,
         actions=actions,
         anchor=symmetric(0.5, 0.0),
         offer_left=g.integers(0, 3, (rows, d)),
@@ -138,6 +145,25 @@ def test_initial_state_matches_the_numpy_rules(seed, rows):
     )
 
 
+@settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6))
+def test_utility_terms_match_the_numpy_rules(seed, rows):
+    """The kernel's own utility, and its split into terms, against the numpy reference."""
+    params = random_params(seed, rows)
+    state = random_state(params, seed + 1, rows)
+    eu, split = kernel.utility_terms(state, params)
+    want = rules.expected_utility(state, params)
+    np.testing.assert_array_equal(np.isfinite(eu), np.isfinite(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(eu[ok], want[ok], rtol=1e-12, atol=1e-12)
+    named = rules.utility_terms(state, params)
+    parts = [rules.issue_terms(state, params)] + [named[t][..., None] for t in rules.TERMS[1:]]
+    np.testing.assert_allclose(
+        split[ok], np.concatenate(parts, axis=-1)[ok], rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(split.sum(-1)[ok], eu[ok], rtol=0, atol=1e-12)
+
+
 @SMALL
 @given(seed=st.integers(0, 2**32 - 1), amax=st.integers(1, 6))
 def test_choose_matches_the_numpy_rules(seed, amax):
@@ -149,15 +175,15 @@ def test_choose_matches_the_numpy_rules(seed, amax):
 
 
 def test_uniforms_are_the_streams_of_sim_rng_bit_for_bit():
-    keys = rng.run_keys(11, np.arange(kernel.BLOCK + 5), np.zeros(kernel.BLOCK + 5, np.int64))
-    padded = np.concatenate([keys, np.zeros(kernel.BLOCK - 5, np.uint64)])
+    keys = rng.run_keys(11, np.arange(layout.BLOCK + 5), np.zeros(layout.BLOCK + 5, np.int64))
+    padded = np.concatenate([keys, np.zeros(layout.BLOCK - 5, np.uint64)])
     for month in (0, 1, 119, 5000):
         want = rng.uniforms(keys, month, 7)
         for blk in (0, 1):
-            u = np.zeros((7, kernel.BLOCK))
+            u = np.zeros((7, layout.BLOCK))
             kernel.uniforms(padded, month, 7, u, blk)
-            got = u.T[: len(keys) - blk * kernel.BLOCK]
-            np.testing.assert_array_equal(got, want[blk * kernel.BLOCK :][: len(got)])
+            got = u.T[: len(keys) - blk * layout.BLOCK]
+            np.testing.assert_array_equal(got, want[blk * layout.BLOCK :][: len(got)])
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
@@ -201,6 +227,63 @@ def test_kernel_results_do_not_depend_on_the_batch():
         assert np.concatenate([p.actions for p in parts]).tobytes() == whole.actions.tobytes()
 
 
+def compiled_signatures() -> dict[str, int]:
+    """Signatures compiled (or loaded) in this process, per dispatcher of the kernel."""
+    return {
+        name: len(obj.signatures)
+        for name, obj in vars(kernel).items()
+        if isinstance(obj, CPUDispatcher) and obj.signatures
+    }
+
+
+def run_chunks_here(tasks) -> dict[str, int]:
+    """Run sweep chunks in this process (a worker); its compiled signatures."""
+    for task in tasks:
+        assert sweep.run_chunk(task).failure is None
+    return compiled_signatures()
+
+
+def tiny_experiment():
+    from tests.test_sweep import tiny
+
+    return tiny(points=2, replicates=2, months=3)
+
+
+def test_every_entry_point_uses_one_compiled_signature():
+    """The engine (any batch, one replicate, regimes), the sweep's warm-up, the Mesa model and
+    explanations all call the kernel with the same types: one signature per dispatcher.
+    """
+    for r in (1, 3, 70):
+        engine.simulate(BASE, rng.run_keys(0, np.zeros(r, np.int64), np.arange(r)), 4)
+    engine.simulate(WAR, rng.run_keys(0, np.zeros(2, np.int64), np.arange(2)), 30)
+    plan = sweep.make_plan(tiny_experiment(), chunk_size=8)
+    sweep.warm_up(plan)
+    model = AllianceModel(SCENARIOS / "baseline.toml", seed=1, months=3)
+    for _ in range(3):
+        model.step()
+    step = next(iter(engine.steps(BASE, rng.run_keys(0, np.zeros(2, np.int64), np.arange(2)))))
+    kernel.utility_terms(step.state, step.params)
+    sigs = compiled_signatures()
+    assert sigs["_drive"] == 1
+    assert all(n == 1 for n in sigs.values()), sigs
+
+
+def test_sweep_workers_compile_nothing_more_than_one_signature():
+    """A sweep with worker processes: the parent warms up, each worker runs chunks of
+    several sizes, and every process holds one signature of the kernel.
+    """
+    from tests.test_sweep import tiny
+
+    plan = sweep.make_plan(tiny(points=5, replicates=3, months=6), chunk_size=4)
+    sweep.warm_up(plan)
+    assert compiled_signatures()["_drive"] == 1
+    tasks = [plan.task(c) for c in range(plan.chunks)]
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        found = list(pool.map(run_chunks_here, [tasks[::2], tasks[1::2]]))
+    assert found == [{"_drive": 1}, {"_drive": 1}]
+
+
 def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     engine.simulate(BASE, rng.run_keys(0, np.zeros(2, np.int64), np.arange(2)), 3)
     script = (
@@ -210,7 +293,7 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
         "from sim.model.params import compile_params\n"
         "p = compile_params(scenario.load('scenarios/baseline.toml'))\n"
         "engine.simulate(p, rng.run_keys(0, np.zeros(2, np.int64), np.arange(2)), 3)\n"
-        "s = kernel.run.stats\n"
+        "s = kernel._drive.stats\n"
         "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -220,3 +303,41 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     assert out.returncode == 0, out.stderr
     hits, misses = map(int, out.stdout.split())
     assert (hits, misses) == (1, 0)
+
+
+FRESH_SECOND = """
+import numpy as np
+from sim import explain, replay
+from sim.model import kernel
+from sim.model.mesa_model import AllianceModel
+m = AllianceModel(seed=3, months=2)
+m.step()
+m.step()
+rp = replay.from_scenario("scenarios/baseline.toml", seed=3, months=4)
+explain.account(rp, 0, 2, "russia")
+for d in (kernel._drive, kernel.choose):
+    print(sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()))
+"""
+
+
+def test_the_first_command_says_it_compiles_and_a_later_one_compiles_nothing(tmp_path):
+    """From an empty numba cache: `sim run` says once that it compiles the kernel; a second
+    process (the Mesa model and an explanation) loads everything from the cache.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    first = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "-n", "3", "--months", "2", "--no-figures",
+         "--out", str(tmp_path / "run")],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.count("compiling the model's kernel") == 1
+    env["NUMBA_DEBUG_CACHE"] = "1"
+    second = subprocess.run(
+        [sys.executable, "-c", FRESH_SECOND], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert second.returncode == 0, second.stderr
+    assert "compiling the model's kernel" not in second.stderr
+    assert "data saved" not in second.stdout + second.stderr  # numba wrote no new code
+    lines = second.stdout.split("\n")[-3:-1]
+    assert [tuple(map(int, line.split())) for line in lines] == [(1, 0), (1, 0)]

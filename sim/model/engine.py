@@ -6,7 +6,8 @@ per-replicate functions the Mesa model calls. Regime changes are applied between
 Python (`Params.at_month`), which cuts the horizon into a few segments, each one kernel call.
 
 `simulate_numpy` steps all replicates together through the numpy rules (`sim.model.rules`):
-the reference the kernel is checked and benchmarked against.
+the reference the kernel is checked and benchmarked against. `steps` runs the kernel month by
+month for explanations.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.model import kernel, rng, rules
+from sim.model import kernel, layout, rng, rules
 from sim.model.params import Params
 
 
@@ -68,44 +69,50 @@ class Month:
     """One simulated month as the engine ran it, for explanations (`steps`).
 
     ``params`` are the parameters in force (regimes applied); ``state`` is the world after the
-    month's events and before the choices, which is what the actors weighed; ``weights`` are
-    their logit choice weights, ``chosen`` (R, N) the actions drawn, ``fired`` (R, E) the
-    events and ``after`` the state the month's choices led to.
+    month's events and before the choices, which is what the actors weighed; ``utility`` their
+    expected utility of each action (R, N, Amax; -inf: impossible) and ``weights`` their logit
+    choice weights, as the kernel computed them; ``chosen`` (R, N) the actions drawn, ``fired``
+    (R, E) the events and ``after`` the state the month's choices led to.
     """
 
     month: int
     params: Params
     state: rules.State
     fired: np.ndarray
+    utility: np.ndarray
     weights: np.ndarray
     chosen: np.ndarray
     after: rules.State
 
 
-def steps(
-    params: Params,
-    keys: np.ndarray,
-    months: int | None = None,
-    initial: rules.State | None = None,
-) -> Iterator[Month]:
+def steps(params: Params, keys: np.ndarray, months: int | None = None) -> Iterator[Month]:
     """Run ``len(keys)`` replicates month by month, yielding each `Month` as it is simulated.
 
-    These are the numpy rules (`sim.model.rules`); `simulate_numpy` records what this yields,
-    and the compiled kernel that `simulate` runs agrees with it (docs/kernel.md: no action
-    differed in 24 million decisions), so an explanation that reads these months sees the
-    states behind the engine's results. ``initial`` is the month-0 state (default
-    `rules.initial_state`).
+    Each month is run by the kernel exactly as `simulate` runs it (so the months are the
+    engine's own); beside it, the kernel weighs a copy of the state after the month's events,
+    which is what the actors saw.
     """
     months = params.months if months is None else int(months)
-    n, e = len(params.actors), len(params.events)
-    state = rules.initial_state(params, len(keys)) if initial is None else initial
+    r, n, e = len(keys), len(params.actors), len(params.events)
+    buf = kernel.start_buffers(params, r)
+    padded = _padded(np.ascontiguousarray(keys, dtype=np.uint64), r)
     for t in range(months):
         params = params.at_month(t + 1)  # regime changes from this month on
+        before = layout.state_of(buf, t, r)
+        side = layout.buffers(before)
         u = rng.uniforms(keys, t, e + n)
-        weighed, fired, weights = rules.prepare(state, params, u[:, :e])
-        chosen = rules.choose(weights, u[:, e:])
-        state, _ = rules.transition(weighed, params, chosen)
-        yield Month(t + 1, params, weighed, fired, weights, chosen, state)
+        fired, weights, utility = kernel.prepare_buffers(side, params, t + 1, u[:, :e])
+        out = kernel.record(params, r)
+        kernel.run(buf, params, padded, t, t + 1, out, offset=t)
+        after = layout.state_of(buf, t + 1, r)
+        weighed = layout.state_of(side, t, r)
+        chosen = out.actions[:, 0].astype(np.int64)
+        yield Month(t + 1, params, weighed, fired, utility, weights, chosen, after)
+
+
+def _padded(keys: np.ndarray, r: int) -> np.ndarray:
+    """Stream keys padded to whole kernel blocks with copies of the last (not recorded)."""
+    return keys[np.minimum(np.arange(layout.blocks(r) * layout.width(r)), r - 1)]
 
 
 BATCH = 8192  # replicates per kernel call: bounds the per-replicate copies of the parameters
@@ -146,15 +153,13 @@ def _simulate_batch(params, keys, months, iu, ju, align, actions, fired, offers)
     """Run one batch of replicates through the kernel, into the output views."""
     r = len(keys)
     state = kernel.start_buffers(params, r)
-    align[:, 0] = kernel.unblocked(state.alignment[:, iu, ju], r)
-    # The kernel's last block is padded with copies of the last run (not recorded).
-    padded = keys[np.minimum(np.arange(kernel.blocks(r) * kernel.width(r)), r - 1)]
+    align[:, 0] = layout.unblocked(state.alignment[:, iu, ju], r)
+    padded = _padded(keys, r)
+    out = kernel.run_record(align, actions, fired, offers)
     first = 0
     for last in segments(params, months):
         params = params.at_month(first + 1)  # regime changes from this month on
-        p = kernel.pack(params, r)
-        out = (align, actions, fired, offers)
-        kernel.run(state, p, kernel.work(p), padded, first, last, iu, ju, *out)
+        kernel.run(state, params, padded, first, last, out)
         first = last
 
 
@@ -169,15 +174,19 @@ def segments(params: Params, months: int) -> list[int]:
 def simulate_numpy(params: Params, keys: np.ndarray, months: int | None = None) -> Trajectory:
     """`simulate` through the numpy rules, all replicates stepped together: the reference."""
     months = params.months if months is None else int(months)
-    r = len(keys)
+    r, n, e = len(keys), len(params.actors), len(params.events)
     traj = _empty(params, r, months)
     iu, ju = (np.array(side, int) for side in zip(*traj.pairs, strict=True))
-    initial = rules.initial_state(params, r)
-    traj.alignment[:, 0] = initial.alignment[:, iu, ju]
-    for step in steps(params, keys, months, initial):
-        t = step.month - 1
-        traj.fired[:, t] = step.fired
-        traj.offers[:, t] = step.state.offer_left > 0
-        traj.actions[:, t] = step.chosen
-        traj.alignment[:, t + 1] = step.after.alignment[:, iu, ju]
+    state = rules.initial_state(params, r)
+    traj.alignment[:, 0] = state.alignment[:, iu, ju]
+    for t in range(months):
+        params = params.at_month(t + 1)  # regime changes from this month on
+        u = rng.uniforms(keys, t, e + n)
+        weighed, fired, weights = rules.prepare(state, params, u[:, :e])
+        chosen = rules.choose(weights, u[:, e:])
+        state, _ = rules.transition(weighed, params, chosen)
+        traj.fired[:, t] = fired
+        traj.offers[:, t] = weighed.offer_left > 0
+        traj.actions[:, t] = chosen
+        traj.alignment[:, t + 1] = state.alignment[:, iu, ju]
     return traj

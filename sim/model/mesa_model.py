@@ -28,7 +28,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import kernel, outcomes, rng, rules
+from sim.model import kernel, layout, outcomes, rng, rules
 from sim.model.engine import Trajectory, pair_index
 from sim.model.params import compile_params
 from sim.scenario import BASELINE, Scenario, as_scenario
@@ -137,7 +137,7 @@ class AllianceModel(mesa.Model):
         e = len(p.events)
         u = rng.uniforms(self.keys, self._month, e + len(p.actors))
         self._observed = None
-        fired, self.choice_weights = kernel.prepare_buffers(
+        fired, self.choice_weights, _ = kernel.prepare_buffers(
             self._buffers, p, self._month + 1, u[:, :e]
         )
         self._offers.append(self.state.offer_left[0] > 0)
@@ -159,7 +159,7 @@ class AllianceModel(mesa.Model):
     def state(self) -> rules.State:
         """The world now (alignment, trust, stakes, policies, deals), one replicate."""
         if self._observed is None:
-            self._observed = kernel.state_of(self._buffers, self._month, 1)
+            self._observed = layout.state_of(self._buffers, self._month, 1)
         return self._observed
 
     def trajectory(self) -> Trajectory:

@@ -9,62 +9,42 @@ assign thousands of parameter values without rebuilding a `Scenario` per point.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from sim.errors import SimInputError
-from sim.scenario import RELATION_WEIGHTS, Scenario
+from sim.scenario import Scenario
 from sim.scenario.sections import OutcomeSpec
 
 # Months beyond any horizon: the "no end" of a random event's window.
 NO_END = 1_000_000
 
-# Fields that hold numbers per row (leading axis 1 or R). Everything else in `Params` is
-# structure shared by all rows.
-ROW_FIELDS = (
-    "cap",
-    "temp",
-    "memory",
-    "pos",
-    "sal",
-    "w_alignment",
-    "w_reciprocity",
-    "w_trust",
-    "w_autonomy",
-    "stance",
-    "effect",
-    "push",
-    "bias",
-    "available",
-    "inertia",
-    "stake_base",
-    "persistence",
-    "align0",
-    "fav0",
-    "unfav0",
-    "rate",
-    "overlap",
-    "balance",
-    "action",
-    "trust",
-    "evidence",
-    "atmosphere",
-    "deal_open",
-    "deal_binds",
-    "deal_exit",
-    "deal_shock",
-    "ev_month",
-    "ev_hazard",
-    "ev_start",
-    "ev_end",
-    "ev_align",
-    "ev_stakes",
-    "rg_month",
-    "rg_value",
-)
+# Dimension letters of the parameter arrays (after the leading row axis of a per-row field):
+# N actors, A action slots (the most any actor has), K issues, E events, D deals, G regimes,
+# C regime changes.
+DIMS = "NAKEDGC"
+
+
+def per_row(dims: str, dtype: Any = np.float64, *, kernel: bool = True, actor: str = "") -> Any:
+    """Declare a `Params` field that holds numbers per row: leading axis 1 (shared by every
+    replicate) or R (one value per replicate, as in a sweep chunk), then ``dims``.
+
+    ``kernel``: the compiled kernel reads the array itself (otherwise it reads only what
+    `derive` makes of it). ``actor``: for a per-actor number (``dims`` "N"), the scenario
+    attribute of each actor it comes from (dotted into a mapping: "weights.trust"), so
+    `compile_params` fills it and names it ``actors.<id>.<actor>`` for sweeps.
+    """
+    meta = {"dims": dims, "dtype": np.dtype(dtype), "per_row": True, "kernel": kernel}
+    return field(metadata={**meta, "actor": actor})
+
+
+def shared(dims: str, dtype: Any, *, kernel: bool = True) -> Any:
+    """Declare a `Params` field of structure shared by every row (no row axis)."""
+    meta = {"dims": dims, "dtype": np.dtype(dtype), "per_row": False, "kernel": kernel}
+    return field(metadata={**meta, "actor": ""})
 
 
 @dataclass(frozen=True)
@@ -88,56 +68,60 @@ class Params:
     events: tuple[str, ...]
     months: int
     start: str  # calendar month of month 1 ("YYYY-MM")
-    valid: np.ndarray  # (N, Amax) bool: which action slots exist
-    policy0: np.ndarray  # (N,) int: policy held at the start (-1: none declared)
+    # The parameter table: every array field declares its dimensions, dtype, whether it is
+    # shared structure or numbers per row, and whether the kernel reads it (`shared`,
+    # `per_row`); `ROW_FIELDS`, the kernel's layout (`sim.model.layout.FIELDS`) and the
+    # arrays `compile_params` returns are generated from it.
+    valid: np.ndarray = shared("N A", np.bool_)  # which action slots exist
+    policy0: np.ndarray = shared("N", np.int64)  # policy held at the start (-1: none)
     deals: tuple[str, ...]
-    deal_actor: np.ndarray  # (D,) int: who can take each deal
-    deal_action: np.ndarray  # (D,) int: the action that takes it
-    deal_victim: np.ndarray  # (D,) int: whom taking it betrays
-    ev_offer: np.ndarray  # (E, D) bool: events that put a deal's offer on the table
-    act_offer: np.ndarray  # (N, Amax, D) bool: actions that put a deal's offer on the table
+    deal_actor: np.ndarray = shared("D", np.int64)  # who can take each deal
+    deal_action: np.ndarray = shared("D", np.int64)  # the action that takes it
+    deal_victim: np.ndarray = shared("D", np.int64)  # whom taking it betrays
+    ev_offer: np.ndarray = shared("E D", np.bool_)  # events that put an offer on the table
+    act_offer: np.ndarray = shared("N A D", np.bool_)  # actions that put an offer on the table
     regimes: tuple[str, ...]
     changes: tuple[FieldChange, ...]  # every regime's parameter changes, in regime order
     outcome_specs: tuple[OutcomeSpec, ...]
-    cap: np.ndarray
-    temp: np.ndarray
-    memory: np.ndarray
-    pos: np.ndarray
-    sal: np.ndarray
-    w_alignment: np.ndarray
-    w_reciprocity: np.ndarray
-    w_trust: np.ndarray
-    w_autonomy: np.ndarray
-    stance: np.ndarray
-    effect: np.ndarray
-    push: np.ndarray
-    bias: np.ndarray
-    available: np.ndarray  # (P, N, Amax) 1.0 where an action may be chosen (regimes change it)
-    inertia: np.ndarray  # (P, N) utility cost of changing policy
-    stake_base: np.ndarray
-    persistence: np.ndarray
-    align0: np.ndarray
-    fav0: np.ndarray
-    unfav0: np.ndarray
-    rate: np.ndarray
-    overlap: np.ndarray
-    balance: np.ndarray
-    action: np.ndarray
-    trust: np.ndarray
-    evidence: np.ndarray
-    atmosphere: np.ndarray
-    deal_open: np.ndarray  # (P, D) months an offer stays on the table
-    deal_binds: np.ndarray  # (P, D) months a taken deal binds
-    deal_exit: np.ndarray  # (P, D) utility cost of leaving a deal while bound
-    deal_shock: np.ndarray  # (P, D) the victim's unfavourable evidence when a deal is taken
-    ev_month: np.ndarray
-    ev_hazard: np.ndarray
-    ev_start: np.ndarray
-    ev_end: np.ndarray
-    ev_align: np.ndarray
-    ev_stakes: np.ndarray
-    rg_month: np.ndarray  # (P, G) month from which each regime holds
-    rg_value: np.ndarray  # (P, C) value of each change (set to, or shift by)
+    cap: np.ndarray = per_row("N", kernel=False, actor="capability")
+    temp: np.ndarray = per_row("N", actor="temperature")  # logit choice temperature
+    memory: np.ndarray = per_row("N", actor="memory")  # monthly retention of trust evidence
+    pos: np.ndarray = per_row("N K", kernel=False)  # position on each issue
+    sal: np.ndarray = per_row("N K", kernel=False)  # salience of each issue
+    w_alignment: np.ndarray = per_row("N", actor="weights.alignment")
+    w_reciprocity: np.ndarray = per_row("N", actor="weights.reciprocity")
+    w_trust: np.ndarray = per_row("N", actor="weights.trust")
+    w_autonomy: np.ndarray = per_row("N", kernel=False, actor="weights.autonomy")
+    stance: np.ndarray = per_row("N A N")  # stance each action takes toward each actor
+    effect: np.ndarray = per_row("N A K", kernel=False)  # what each action does on each issue
+    push: np.ndarray = per_row("N A K")  # how each action pushes each issue's stakes
+    bias: np.ndarray = per_row("N A")  # declared policy commitment
+    available: np.ndarray = per_row("N A")  # 1.0 where an action may be chosen (regimes change it)
+    inertia: np.ndarray = per_row("N", actor="inertia")  # utility cost of changing policy
+    stake_base: np.ndarray = per_row("K")
+    persistence: np.ndarray = per_row("K")
+    align0: np.ndarray = per_row("N N")
+    fav0: np.ndarray = per_row("N N")
+    unfav0: np.ndarray = per_row("N N")
+    rate: np.ndarray = per_row("")
+    overlap: np.ndarray = per_row("", kernel=False)
+    balance: np.ndarray = per_row("", kernel=False)
+    action: np.ndarray = per_row("", kernel=False)
+    trust: np.ndarray = per_row("", kernel=False)
+    evidence: np.ndarray = per_row("")
+    atmosphere: np.ndarray = per_row("")
+    deal_open: np.ndarray = per_row("D", np.int64)  # months an offer stays on the table
+    deal_binds: np.ndarray = per_row("D", np.int64)  # months a taken deal binds
+    deal_exit: np.ndarray = per_row("D")  # utility cost of leaving a deal while bound
+    deal_shock: np.ndarray = per_row("D")  # the victim's unfavourable evidence when taken
+    ev_month: np.ndarray = per_row("E", np.int64)
+    ev_hazard: np.ndarray = per_row("E")
+    ev_start: np.ndarray = per_row("E", np.int64)
+    ev_end: np.ndarray = per_row("E", np.int64)
+    ev_align: np.ndarray = per_row("E N N")
+    ev_stakes: np.ndarray = per_row("E K")
+    rg_month: np.ndarray = per_row("G", np.int64, kernel=False)  # month each regime starts
+    rg_value: np.ndarray = per_row("C", kernel=False)  # each change's value (set to, shift by)
     locate: Mapping[str, tuple[str, tuple[tuple[int, ...], ...]]] = field(repr=False)
 
     @cached_property
@@ -242,9 +226,19 @@ class Params:
         return replace(self, **updated)
 
 
+PARAMETERS = tuple(f for f in fields(Params) if "dims" in f.metadata)
+"""The parameter table: the array fields of `Params` with their declarations."""
+ROW_FIELDS = tuple(f.name for f in PARAMETERS if f.metadata["per_row"])
+"""Fields that hold numbers per row (leading axis 1 or R); the others are shared structure."""
+ACTOR_FIELDS = tuple(f for f in PARAMETERS if f.metadata["actor"])
+"""Per-actor numbers read from each actor's scenario entry by `compile_params`."""
+
+
 @dataclass(frozen=True)
 class Derived:
-    """Products of parameters that do not change during a run (leading row axis 1 or R)."""
+    """Products of parameters that do not change during a run (leading row axis 1 or R): the
+    kernel's precomputed tables (`sim.model.layout.pack`) and the drift's shares and weights.
+    """
 
     issue_weight: np.ndarray  # (P, N, A, K): salience x position x action effect
     overlap_num: np.ndarray  # (P, N*N, K): sqrt(sal_i sal_j) (1 - |pos_i - pos_j|)
@@ -291,37 +285,29 @@ def compile_params(scenario: Scenario) -> Params:
     def put(name: str, fname: str, *cells: tuple[int, ...]) -> None:
         loc[name] = (fname, cells)
 
-    cap, temp, memory = np.zeros(n), np.zeros(n), np.zeros(n)
+    per_actor = {f.name: np.zeros(n) for f in ACTOR_FIELDS}
     pos, sal = np.zeros((n, k)), np.zeros((n, k))
-    w = {wk: np.zeros(n) for wk in RELATION_WEIGHTS}
     stance = np.zeros((n, amax, n))
     effect, push = np.zeros((n, amax, k)), np.zeros((n, amax, k))
     bias = np.zeros((n, amax))
     available = np.zeros((n, amax))
-    inertia = np.zeros(n)
     policy0 = np.full(n, -1, dtype=np.int64)
     valid = np.zeros((n, amax), dtype=bool)
     deal_ids = tuple(d.id for d in scenario.deals)
     act_offer = np.zeros((n, amax, len(deal_ids)), dtype=bool)
     for i, actor in enumerate(scenario.actors):
         p = f"actors.{actor.id}"
-        cap[i], temp[i], memory[i] = actor.capability, actor.temperature, actor.memory
-        inertia[i] = actor.inertia
-        put(f"{p}.inertia", "inertia", (i,))
+        for f in ACTOR_FIELDS:
+            per_actor[f.name][i] = _actor_number(actor, f.metadata["actor"])
+            put(f"{p}.{f.metadata['actor']}", f.name, (i,))
         if actor.policy is not None:
             policy0[i] = [a.id for a in actor.actions].index(actor.policy)
-        put(f"{p}.capability", "cap", (i,))
-        put(f"{p}.temperature", "temp", (i,))
-        put(f"{p}.memory", "memory", (i,))
         for iss, v in actor.position.items():
             pos[i, ki[iss]] = v
             put(f"{p}.position.{iss}", "pos", (i, ki[iss]))
         for iss, v in actor.salience.items():
             sal[i, ki[iss]] = v
             put(f"{p}.salience.{iss}", "sal", (i, ki[iss]))
-        for wk in RELATION_WEIGHTS:
-            w[wk][i] = actor.weights[wk]
-            put(f"{p}.weights.{wk}", f"w_{wk}", (i,))
         for a, act in enumerate(actor.actions):
             valid[i, a] = True
             q = f"{p}.actions.{act.id}"
@@ -372,7 +358,7 @@ def compile_params(scenario: Scenario) -> Params:
         put(f"trust.{actors[i]}.{actors[j]}.favourable", "fav0", (i, j))
         put(f"trust.{actors[i]}.{actors[j]}.unfavourable", "unfav0", (i, j))
 
-    dyn = {key: np.array([v]) for key, v in scenario.dynamics.items()}
+    dyn = dict(scenario.dynamics)
     for key in dyn:
         put(f"dynamics.{key}", key, ())
     d = len(deal_ids)
@@ -418,7 +404,7 @@ def compile_params(scenario: Scenario) -> Params:
             put(f"{p}.stakes.{iss}", "ev_stakes", (x, ki[iss]))
 
     action_ids = tuple(tuple(a.id for a in actor.actions) for actor in scenario.actors)
-    changes, values = [], []
+    changes, change_values = [], []
     rg_month = np.zeros(len(scenario.regimes), dtype=np.int64)
     for g, reg in enumerate(scenario.regimes):
         rg_month[g] = reg.month
@@ -427,11 +413,40 @@ def compile_params(scenario: Scenario) -> Params:
             fname, cells = loc[ch.target]
             put(f"regimes.{reg.id}.{ch.op}.{ch.target}", "rg_value", (len(changes),))
             changes.append(FieldChange(g, ch.target, fname, cells, ch.op))
-            values.append(ch.value)
+            change_values.append(ch.value)
 
-    def row(x: Any, dtype: Any = float) -> np.ndarray:
-        return np.asarray(x, dtype=dtype)[None, ...]
-
+    rows = {
+        **per_actor,
+        **dyn,
+        **{fname: deal_num[key] for key, fname in fields.items()},
+        "pos": pos,
+        "sal": sal,
+        "stance": stance,
+        "effect": effect,
+        "push": push,
+        "bias": bias,
+        "available": available,
+        "stake_base": stake_base,
+        "persistence": persistence,
+        "align0": align0,
+        "fav0": fav0,
+        "unfav0": unfav0,
+        "ev_month": ev_month,
+        "ev_hazard": ev_hazard,
+        "ev_start": ev_start,
+        "ev_end": ev_end,
+        "ev_align": ev_align,
+        "ev_stakes": ev_stakes,
+        "rg_month": rg_month,
+        "rg_value": change_values,
+        "valid": valid,
+        "policy0": policy0,
+        "deal_actor": [ai[x.actor] for x in scenario.deals],
+        "deal_action": [action_ids[ai[x.actor]].index(x.action) for x in scenario.deals],
+        "deal_victim": [ai[x.victim] for x in scenario.deals],
+        "ev_offer": ev_offer,
+        "act_offer": act_offer,
+    }
     return Params(
         actors=actors,
         issues=issues,
@@ -439,57 +454,25 @@ def compile_params(scenario: Scenario) -> Params:
         events=tuple(ev.id for ev in events),
         months=scenario.months,
         start=scenario.start,
-        valid=valid,
-        policy0=policy0,
         deals=deal_ids,
-        deal_actor=np.array([ai[x.actor] for x in scenario.deals], dtype=np.int64),
-        deal_action=np.array(
-            [action_ids[ai[x.actor]].index(x.action) for x in scenario.deals], dtype=np.int64
-        ),
-        deal_victim=np.array([ai[x.victim] for x in scenario.deals], dtype=np.int64),
-        ev_offer=ev_offer,
-        act_offer=act_offer,
         regimes=tuple(r.id for r in scenario.regimes),
         changes=tuple(changes),
         outcome_specs=scenario.outcomes,
-        cap=row(cap),
-        temp=row(temp),
-        memory=row(memory),
-        pos=row(pos),
-        sal=row(sal),
-        w_alignment=row(w["alignment"]),
-        w_reciprocity=row(w["reciprocity"]),
-        w_trust=row(w["trust"]),
-        w_autonomy=row(w["autonomy"]),
-        stance=row(stance),
-        effect=row(effect),
-        push=row(push),
-        bias=row(bias),
-        available=row(available),
-        inertia=row(inertia),
-        stake_base=row(stake_base),
-        persistence=row(persistence),
-        align0=row(align0),
-        fav0=row(fav0),
-        unfav0=row(unfav0),
-        rate=dyn["rate"],
-        overlap=dyn["overlap"],
-        balance=dyn["balance"],
-        action=dyn["action"],
-        trust=dyn["trust"],
-        evidence=dyn["evidence"],
-        atmosphere=dyn["atmosphere"],
-        deal_open=row(deal_num["open_months"], np.int64),
-        deal_binds=row(deal_num["binds"], np.int64),
-        deal_exit=row(deal_num["exit_cost"]),
-        deal_shock=row(deal_num["trust_shock"]),
-        ev_month=row(ev_month, np.int64),
-        ev_hazard=row(ev_hazard),
-        ev_start=row(ev_start, np.int64),
-        ev_end=row(ev_end, np.int64),
-        ev_align=row(ev_align),
-        ev_stakes=row(ev_stakes),
-        rg_month=row(rg_month, np.int64),
-        rg_value=row(np.array(values, dtype=float)),
+        # Each array in its declared dtype; per-row numbers get their shared row axis.
+        **{
+            f.name: np.asarray(rows[f.name], dtype=f.metadata["dtype"])[
+                (None,) if f.metadata["per_row"] else ()
+            ]
+            for f in PARAMETERS
+        },
         locate=loc,
     )
+
+
+def _actor_number(actor: Any, source: str) -> float:
+    """The value of an actor's scenario attribute named by ``source`` ("weights.trust" reads
+    a key of a mapping attribute).
+    """
+    head, _, key = source.partition(".")
+    value = getattr(actor, head)
+    return value[key] if key else value

@@ -6,6 +6,7 @@ its own random numbers: the caller passes the month's uniforms. This is the read
 statement of the rules and the reference for the compiled kernel (`sim.model.kernel`), which
 the array engine and the Mesa model both run: tests/test_kernel.py compares the two on random
 states and parameters, so a change made here must be made there too (same function names).
+Each rule is stated once here, to read, and once in the kernel, to run.
 `engine.simulate_numpy` runs these functions for whole runs.
 
 Equations are documented in docs/ODD.md (section "Submodels"); claim ids (C1-C16) refer to
@@ -146,7 +147,7 @@ TERMS = (
 
 def expected_utility(state: State, params: Params) -> np.ndarray:
     """Each actor's expected utility of each of its actions, (R, N, Amax): the sum of the
-    named terms of `utility_terms`, computed in one pass (impossible actions get -inf).
+    named terms of `utility_terms` (impossible actions get -inf).
 
     EU_i(a) = sum_k sal_ik pos_ik effect_ak z_k                    issues (stakes-weighted)
             - w_align_i sum_j (s_aj - A_ij)^2                       consistency
@@ -160,35 +161,18 @@ def expected_utility(state: State, params: Params) -> np.ndarray:
     (Heider 1946; Jervis 1976) and reciprocity (Keohane 1986) are losses from acting unlike
     one's image of the partner or unlike the partner's last stance, so each is best at the
     stance that matches and hostility beyond it costs as much as friendliness beyond it: a
-    hostile relationship no longer pays for more hostility. Expanding the squares gives
-    2 s (w_a A + w_r S) - (w_a + w_r) s^2 - const, which is how it is computed.
+    hostile relationship no longer pays for more hostility. (The kernel computes the same sum
+    with the squares expanded, 2 s (w_a A + w_r S) - (w_a + w_r) s^2 - const, which is
+    faster; the two agree to rounding.)
     """
-    d = params.derived
-    issue_term = _per_actor(d.issue_weight, state.stakes[:, None, :])
-    tau = trust_level(state.favourable, state.unfavourable)
-    received = np.swapaxes(state.stance, 1, 2)
-    w_a = params.w_alignment[:, :, None]
-    w_r = params.w_reciprocity[:, :, None]
-    per_stance = w_a * state.alignment + w_r * received
-    per_commit = params.w_trust[:, :, None] * (2.0 * tau - 1.0)
-    relation = np.concatenate([per_stance, per_commit], axis=-1)  # (R, N, 2N)
-    # The squares' constant parts (off the diagonal): same for every action of an actor.
-    const = (w_a * state.alignment**2 + w_r * received**2).sum(axis=-1) - params.w_alignment
-    eu = (
-        issue_term
-        + _per_actor(d.stance_commit, relation)
-        - d.extremity
-        - d.dependence
-        - const[..., None]
-        + params.bias
-        - change_cost(state, params)
-    )
+    named = utility_terms(state, params)
+    eu = sum(named[t] for t in TERMS)
     return np.where(allowed(state, params), eu, -np.inf)
 
 
 def utility_terms(state: State, params: Params) -> dict[str, np.ndarray]:
-    """The named terms of each actor's expected utility, each (R, N, Amax); they add up to
-    `expected_utility` wherever an action is allowed. For explanations, not for speed.
+    """The named terms of each actor's expected utility (`TERMS`), each (R, N, Amax); they add
+    up to `expected_utility` wherever an action is allowed.
     """
     s = np.broadcast_to(params.stance, (len(state.stakes), *params.stance.shape[1:]))
     off = 1.0 - np.eye(len(params.actors))  # sums over the other actors only
@@ -256,21 +240,6 @@ def change_cost(state: State, params: Params) -> np.ndarray:
             exit_cost = np.broadcast_to(params.deal_exit[:, x], bound.shape)
             cost[:, i, :] = cost[:, i, :] + (bound * exit_cost)[:, None] * leave[None, :]
     return cost
-
-
-def _per_actor(table: np.ndarray, vec: np.ndarray) -> np.ndarray:
-    """out[r, n, a] = sum_x table[p, n, a, x] vec[r, n or 0, x], for tables of (P, N, A, X)."""
-    if table.shape[0] == 1:
-        # One shared table: N small matrix products over all replicates at once are much
-        # faster than a batched matmul of R x N tiny products.
-        n_vec = vec.shape[1]
-        return np.stack(
-            [vec[:, n if n_vec > 1 else 0] @ table[0, n].T for n in range(table.shape[1])],
-            axis=1,
-        )
-    if vec.shape[1] == 1:
-        return np.einsum("rnax,rx->rna", table, vec[:, 0])
-    return np.einsum("rnax,rnx->rna", table, vec)
 
 
 def choice_weights(eu: np.ndarray, temperature: np.ndarray) -> np.ndarray:
