@@ -50,6 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_posterior_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
     p.add_argument(
+        "--parameter-draws",
+        type=int,
+        default=None,
+        metavar="K",
+        help="parameter settings drawn (from the evidence ranges, or the --posterior) to show "
+        "each probability's spread over plausible parameters and what moves it most; each "
+        "setting runs max(10, REPLICATES/K) replicates (default 40; 0 = off: seed noise only)",
+    )
+    p.add_argument(
         "--list-parameters",
         action="store_true",
         help="print every parameter's dotted name and value, then exit",
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from sim import results, scenario
 
     check_counts(args.replicates, args.months, args.seed)
+    draws = _check_draws(args.parameter_draws)
     overrides = parse_overrides(args.overrides)
     sc = scenario.load(args.scenario, overrides)
     if args.list_parameters:
@@ -93,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         with results.staged(out) as tmp:
             try:
                 res = _write(args, sc, overrides, tmp, post)
+                spread = _spread(args, sc, overrides, post, draws, tmp)
             except KeyboardInterrupt:
                 # `staged` removes the temporary folder; an existing `out` stays as it was.
                 raise KeyboardInterrupt(f"nothing was written to {out}") from None
@@ -100,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
     )
-    print(format_summary(res.summary(), res.interval_note))
+    print(format_summary(res.summary(), res.interval_note, spread))
     print(f"results: {out}")
     return 0
 
@@ -148,6 +159,35 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     return res
 
 
+def _check_draws(value: int | None) -> int:
+    from sim.validation.headline import DEFAULT_SETTINGS
+
+    if value is None:
+        return DEFAULT_SETTINGS
+    if value != 0 and value < 3:
+        raise SimInputError(
+            "expected 0 (off) or at least 3 settings", field="--parameter-draws", found=value
+        )
+    return value
+
+
+def _spread(args, sc, overrides, post, draws: int, tmp: Path) -> dict | None:
+    """The headline's spread over ``draws`` parameter settings, also written to the results
+    directory (`sim.analysis.spread.FILE`) for the report; None when turned off.
+    """
+    if not draws:
+        return None
+    from sim import results
+    from sim.analysis.spread import FILE
+    from sim.validation.headline import parameter_spread
+
+    data = parameter_spread(
+        sc, args.replicates, args.seed, args.months, draws, post, fixed=overrides
+    )
+    results.write_json(data, tmp / FILE)
+    return data
+
+
 def _figures(res, folder: Path, figures) -> None:
     from sim.model import outcomes
 
@@ -170,11 +210,15 @@ def _figures(res, folder: Path, figures) -> None:
         figures.save(ax, folder / f"{spec.id}_month", caption)
 
 
-def format_summary(table, note: str = "") -> str:
+def format_summary(table, note: str = "", spread: dict | None = None) -> str:
     """The headline table as aligned text: value [95% interval] and what it means; ``note``
-    says what the intervals cover besides sampling (e.g. a posterior's parameters).
+    says what the intervals cover besides sampling (e.g. a posterior's parameters). With a
+    ``spread`` (`sim.analysis.spread.spread`), each probability gets a second line: its spread
+    over plausible parameter settings and the parameters that move it most.
     """
     import math
+
+    from sim.analysis import spread as spread_mod
 
     lines = []
     width = max(len(s) for s in table.statistic)
@@ -187,11 +231,31 @@ def format_summary(table, note: str = "") -> str:
         if row.low95 is not None and not (isinstance(row.low95, float) and math.isnan(row.low95)):
             text += f" [{row.low95:.3f}, {row.high95:.3f}]"
         lines.append(f"{row.statistic:<{width}}  {text:<22}  {row.note}")
-    if note:
-        lines.append(f"Intervals: 95% Wilson over runs; {note}.")
-    else:
-        lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
+        over = spread_mod.lookup(spread, row.outcome, row.key)
+        if over is not None:
+            lines += [f"{'':<{width}}  {t}" for t in spread_mod.describe(over, spread["settings"])]
+    lines.append(intervals_note(note, spread))
     return "\n".join(lines)
+
+
+def intervals_note(note: str = "", spread: dict | None = None) -> str:
+    """What the printed intervals are, in words a reader cannot mistake for certainty."""
+    text = "Intervals: [low, high] is the 95% Wilson interval over runs: seed noise only"
+    text += f"; {note}." if note else ", at the scenario's point values."
+    if spread:
+        text += (
+            f" The 'over {spread['settings']} parameter settings' lines rerun the scenario at "
+            f"{spread['settings']} settings {spread['source']} ({spread['runs_per_setting']} "
+            "runs each): their spread is what is not known about the parameters, usually far "
+            "wider than the seed noise; 'moved most by' ranks parameters by rank correlation "
+            "with the probability across settings (--parameter-draws sizes or turns this off)."
+        )
+    else:
+        text += (
+            " Parameter uncertainty was not computed (--parameter-draws 0): the model's "
+            "numbers are uncertain, so these probabilities may be far off."
+        )
+    return text
 
 
 def _progress(total: int):
