@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.statistics import SPREAD_FILE
 from sim.analysis.summary import summarise
 from sim.scenario import Scenario
 
 PROBABILITY_KEYS = ("p", "p_offered", "p_bloc_change")  # summary rows that are shares of runs
 TOP_DRIVERS = 3
-FILE = "parameter_spread.json"  # where `sim run` keeps it in a results directory
+FILE = SPREAD_FILE  # where `sim run` keeps it in a results directory
 
 
 def spread(
