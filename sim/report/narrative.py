@@ -122,7 +122,7 @@ def answers(findings: list[Finding]) -> Paragraph:
 
 
 def over_parameters(f: Finding, outcome: str, key: str) -> str:
-    """ ", over plausible parameters X to Y (median Z), moved most by A and B", or "" when the
+    """The clause on a probability's spread over parameter settings for the answers, or "" when the
     results directory has no spread over parameter settings.
     """
     data = f.results.spread
