@@ -136,11 +136,19 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     finally:
         if bar:
             bar.close()
-    declared = outcomes.declared(res.params, {a.id: a.label for a in sc.actors})
+    labels = {a.id: a.label for a in sc.actors}
+    declared = outcomes.declared(res.params, labels)
     units = results.described(declared)
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
-    results.write_table(res.series, tmp / "trajectories.parquet", units)
-    results.write_json({"outcomes": results.outcomes_record(declared)}, tmp / "outcomes.json")
+    series, series_units = results.trajectory_table(
+        res.series, sc.name, args.seed, declared, labels
+    )
+    results.write_table(series, tmp / "trajectories.parquet", series_units)
+    record = {
+        "outcomes": results.outcomes_record(declared),
+        "trajectories": results.columns_record(series_units),
+    }
+    results.write_json(record, tmp / "outcomes.json")
     if not args.no_figures:
         _figures(res, tmp / "figures", figures)
     meta = results.run_metadata(

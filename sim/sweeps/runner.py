@@ -448,11 +448,16 @@ def _clear_temporaries(folder: Path) -> None:
             f.unlink(missing_ok=True)
 
 
-def write_chunk(out: Path, res: ChunkResult) -> None:
-    """Write a chunk: trajectories first, the runs file (the completion mark) last."""
+def write_chunk(out: Path, res: ChunkResult, declared: tuple = ()) -> None:
+    """Write a chunk: trajectories first, the runs file (the completion mark) last; every
+    column carries its unit (``declared`` outcomes, parameters with their plain SQL alias).
+    """
     if res.trajectories is not None:
-        results.write_table(res.trajectories, out / "trajectories" / chunk_name(res.chunk))
-    results.write_table(res.runs, out / "runs" / chunk_name(res.chunk))
+        series = results.of_kind(declared, "series")
+        units = results.column_descriptions(res.trajectories.columns, series)
+        results.write_table(res.trajectories, out / "trajectories" / chunk_name(res.chunk), units)
+    units = results.column_descriptions(res.runs.columns, results.of_kind(declared, "scalar"))
+    results.write_table(res.runs, out / "runs" / chunk_name(res.chunk), units)
 
 
 @dataclass
@@ -555,6 +560,7 @@ def _run_chunks(
     if todo and workers > 1 and not scheduler:
         warm_up(plan)
     stream = execute((plan.task(c) for c in todo), workers, scheduler)
+    declared = outcomes.declared(plan.params)
     try:
         for res in stream:
             if res.failure is not None:
@@ -568,7 +574,7 @@ def _run_chunks(
                         f"chunks are kept in {out}"
                     )
                 continue
-            write_chunk(out, res)
+            write_chunk(out, res, declared)
             summary.written += 1
             if update:
                 update(plan.chunk_runs(res.chunk))
