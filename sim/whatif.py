@@ -339,7 +339,8 @@ def paired_differences(
     difference with its t interval (``low``, ``high``), the interval an unpaired comparison of
     the same runs would give (Welch: ``unpaired_low``, ``unpaired_high``), how many times wider
     that one is (``width_ratio``), the number of pairs and of runs whose value changed. Months
-    of an event are compared among runs where both arms have one.
+    of an event are compared among runs where both arms have one: the means, the difference and
+    both intervals are all over those pairs, so what-if minus baseline is the difference.
     """
     if (
         len(baseline) != len(changed)
@@ -359,7 +360,7 @@ def _pair_stats(x: np.ndarray, y: np.ndarray, confidence: float) -> dict[str, fl
     both = ~np.isnan(x) & ~np.isnan(y)
     d = y[both] - x[both]
     n = len(d)
-    xs, ys = x[~np.isnan(x)], y[~np.isnan(y)]
+    xs, ys = x[both], y[both]  # one subset for every figure of the row
     out = {
         "baseline": float(xs.mean()) if len(xs) else np.nan,
         "whatif": float(ys.mean()) if len(ys) else np.nan,
@@ -428,6 +429,7 @@ def describe(result: WhatIf, top: int | None = None) -> str:
     moved = d[d.changed_runs > 0]
     if top is not None:
         moved = moved.reindex(moved.difference.abs().sort_values(ascending=False).index)[:top]
+    same = [o for o in d.outcome[d.changed_runs == 0] if "=" not in o]
     if moved.empty:
         lines.append("No outcome changed in any run.")
         return "\n".join(lines)
@@ -447,8 +449,12 @@ def describe(result: WhatIf, top: int | None = None) -> str:
             f"{r.outcome:<{width}}  {r.baseline:9.3f} {r.whatif:9.3f} {r.difference:+9.3f} "
             f"{interval:>18}  {unpaired:>20}  {r.changed_runs} of {r.pairs}"
         )
+    if same:
+        lines.append("Unchanged in every run: " + ", ".join(same) + ".")
     lines.append(
         "Intervals: 95% t intervals of the mean run-by-run difference (sampling uncertainty "
-        "only); 'unpaired' is what comparing the same runs as independent samples would give."
+        "only); 'unpaired' is what comparing the same runs as independent samples would give. "
+        "Months of an event are compared over the runs where both arms have one (the count "
+        "after 'of')."
     )
     return "\n".join(lines)

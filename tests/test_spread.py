@@ -68,3 +68,14 @@ def test_parameter_draws_zero_says_parameter_uncertainty_was_not_computed(tmp_pa
     assert "parameter settings:" not in text
     assert "Parameter uncertainty was not computed" in text
     assert not (out / spread.FILE).exists()
+
+
+def test_median_month_and_its_date_agree_and_months_print_as_whole_numbers(tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["run", str(BASELINE), "-n", "400", "--seed", "1", "--out", str(out), "--no-figures"]
+    assert main([*args, "--parameter-draws", "0"]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if x.startswith("median month of first betrayal"))
+    month = int(line.split()[5])  # a whole number, not "49.000"
+    sc = scenario.load(BASELINE)
+    assert f"median date {sc.date(month)}" in line

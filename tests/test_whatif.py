@@ -166,3 +166,15 @@ def test_whatif_command(tmp_path, capsys):
     assert main([*args, "--force", "russia"]) == 2
     assert main([*args[:-2], "--months", "12", "--event", "western_offer"]) == 2
     assert "after the horizon" in capsys.readouterr().err
+
+
+def test_every_row_compares_one_subset_and_unchanged_outcomes_are_named():
+    res = whatif.whatif(
+        BASELINE, "2017-06", force={"united_states": "engage_iran"}, replicates=150, seed=4
+    )
+    d = res.differences.dropna(subset=["difference"])
+    assert np.allclose(d.whatif - d.baseline, d.difference)  # also for months of an event
+    text = whatif.describe(res)
+    unchanged = res.differences.outcome[res.differences.changed_runs == 0]
+    plain = [o for o in unchanged if "=" not in o]
+    assert plain and f"Unchanged in every run: {', '.join(plain)}." in text

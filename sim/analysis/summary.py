@@ -5,6 +5,7 @@ changes. One table serves `sim run`'s printout, `sim.api` (`Result.summary`) and
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.statistics import wilson
@@ -43,16 +44,18 @@ def summarise(
         p, lo, hi = wilson(k, m)
         rows.append((label, p, lo, hi, f"{note} ({k} of {m})", oid, key))
 
-    def median(label: str, col: str, note: str, oid: str, key: str) -> None:
+    def median(label: str, col: str, note: str, oid: str, key: str, dated: bool = False):
         if col not in runs:
             return
         v = runs[col].dropna()
         value = float(v.median()) if len(v) else float("nan")
+        if dated and len(v):
+            # A month is a month: the lower median (one run's month), and the date of that
+            # same month, so "median month 49" and its date always agree.
+            value = float(np.sort(v.to_numpy())[(len(v) - 1) // 2])
+            if scenario is not None:
+                note += f"; median date {scenario.date(int(value))}"
         rows.append((label, value, None, None, note, oid, key))
-
-    def first_date(col: str) -> str:
-        dates = runs[col].dropna() if col in runs else pd.Series(dtype=str)
-        return f"; median date {sorted(dates)[len(dates) // 2]}" if len(dates) else ""
 
     specs = scenario.outcomes if scenario is not None else ()
     for spec in specs:
@@ -69,11 +72,7 @@ def summarise(
                 "p",
             )
             median(
-                f"median month of {i}",
-                f"{i}_month",
-                "among runs with one" + first_date(f"{i}_date"),
-                i,
-                "median_month",
+                f"median month of {i}", f"{i}_month", "among runs with one", i, "median_month", True
             )
         elif spec.kind == "defection":
             actor, victim = scenario.label(f["actor"]), scenario.label(f["victim"])
@@ -91,9 +90,10 @@ def summarise(
             median(
                 f"median month of first {i}",
                 f"{i}_month",
-                "among runs with one" + first_date(f"{i}_date"),
+                "among runs with one",
                 i,
                 "median_month",
+                True,
             )
             median(
                 f"median months from offer to {i}",

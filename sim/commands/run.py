@@ -20,6 +20,7 @@ from sim.scenario import BASELINE
 
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 0
+MONTH_KEYS = ("median_month", "median_wait", "median_length")  # summary rows counted in months
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -232,7 +233,9 @@ def format_summary(table, note: str = "", spread: dict | None = None) -> str:
     width = max(len(s) for s in table.statistic)
     for row in table.itertuples(index=False):
         v = row.value
-        if isinstance(v, float):
+        if isinstance(v, float) and row.key in MONTH_KEYS and not math.isnan(v):
+            text = f"{v:g}"  # a number of months: 49, or 26.5 between two runs
+        elif isinstance(v, float):
             text = "n/a" if math.isnan(v) else f"{v:.3f}"
         else:
             text = str(v)
