@@ -79,3 +79,14 @@ def test_median_month_and_its_date_agree_and_months_print_as_whole_numbers(tmp_p
     month = int(line.split()[5])  # a whole number, not "49.000"
     sc = scenario.load(BASELINE)
     assert f"median date {sc.date(month)}" in line
+
+
+def test_with_a_posterior_the_settings_are_its_particles(tmp_path, capsys):
+    from .conftest import ROOT
+
+    post = ROOT / "calibrations" / "baseline_until_2019"
+    out = tmp_path / "r"
+    args = ["run", str(BASELINE), "-n", "20", "--months", "12", "--out", str(out)]
+    assert main([*args, "--no-figures", "--posterior", str(post), "--parameter-draws", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "over 4 parameter settings" in text and "drawn from the posterior" in text
