@@ -40,12 +40,15 @@ def test_survival_legend_says_which_curves_are_flat_or_hidden():
     assert legend[2] == "c (no event: flat at 1; hidden under b)"
 
 
-def test_heatmap_has_no_legend_box_over_its_cells():
+def test_heatmap_legend_sits_below_its_cells():
     table = pd.DataFrame(
         [[0.1, 0.9], [0.5, 0.2]],
         index=pd.Index([1.0, 2.0], name="y"),
         columns=pd.Index([3.0, 4.0], name="x"),
     )
     ax = figures.heatmap(table, title="P")
-    assert ax.get_legend() is None
-    assert "marginalised" in ax.get_title()
+    legend = ax.get_legend()
+    assert "marginalised" in legend.get_texts()[0].get_text()
+    ax.figure.canvas.draw()
+    box = legend.get_window_extent().transformed(ax.transAxes.inverted())
+    assert box.y1 < 0  # entirely below the axes: it covers no cell

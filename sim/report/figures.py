@@ -254,9 +254,11 @@ def heatmap(table: pd.DataFrame, ax=None, title: str = "", label: str = "probabi
             )
     ax.set_xlabel(f"{table.columns.name} (bin midpoint)")
     ax.set_ylabel(f"{table.index.name} (bin midpoint)")
-    # Said under the title, not in a legend box that would cover cell values.
-    ax.set_title(f"{title}\n(other parameters marginalised)".strip())
+    ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, label=label)
+    ax.plot([], [], " ", label="other parameters marginalised")
+    # Below the axes (under the x label), never over the cells' values.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="x-small", handlelength=0)
     return ax
 
 
