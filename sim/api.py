@@ -26,6 +26,7 @@ from sim.errors import SimInputError
 from sim.model import engine, outcomes, rng
 from sim.model.params import Params, compile_params
 from sim.scenario import BASELINE, Scenario, as_scenario
+from sim.scenario.loader import similar
 from sim.sweeps import runner
 
 # Replicates simulated together; bounds memory, and results do not depend on it because each
@@ -72,8 +73,10 @@ def simulate(
     ``draw(replicates, seed) -> {name: values}`` and a ``note``), each replicate runs with its
     own parameter set drawn from it, so the spread of outcomes includes parameter uncertainty.
     """
-    if replicates < 1:
-        raise ValueError(f"replicates must be >= 1, got {replicates}")
+    _check_int("replicates", replicates, 1)
+    _check_int("seed", seed, 0)
+    if months is not None:
+        _check_int("months", months, 1)  # 2.5 months is refused, not silently 2
     sc = as_scenario(scenario, overrides)
     params = compile_params(sc)
     months = sc.months if months is None else int(months)
@@ -91,13 +94,15 @@ def simulate(
             series.append(outcomes.series_table(traj, rows, reps))
         if progress:
             progress(len(reps))
+    from sim.results import tagged  # scenario and seed first, as in results directories
+
     return Result(
         scenario=sc,
         params=params,
         seed=seed,
         months=months,
-        runs=pd.concat(runs, ignore_index=True),
-        series=pd.concat(series, ignore_index=True) if series else None,
+        runs=tagged(pd.concat(runs, ignore_index=True), sc.name, seed),
+        series=tagged(pd.concat(series, ignore_index=True), sc.name, seed) if series else None,
         interval_note=posterior.note if posterior is not None else "",
     )
 
@@ -259,9 +264,9 @@ def _check_points(
     integer = []
     for k, name in enumerate(names):
         if name not in known:
-            close = [n for n in known if n.split(".")[-1] == name.split(".")[-1]][:3]
+            close = similar(name, known)
             raise SimInputError(
-                "unknown parameter",
+                "unknown parameter" + (f"; did you mean {', '.join(close)}?" if close else ""),
                 file=sc.source,
                 field=name,
                 allowed=", ".join(close) or "a dotted name from `sim run --list-parameters`",

@@ -53,7 +53,17 @@ from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
 
 FORMAT = "sim-results"
 FORMAT_VERSION = 1
-DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "scipy", "SALib", "dask")
+DEPENDENCIES = (
+    "mesa",
+    "numpy",
+    "numba",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "scipy",
+    "SALib",
+    "dask",
+)
 RESULTS_ROOT = Path("results")
 FORCE_HINT = "choose another --out or pass --force to replace it"
 
@@ -65,13 +75,36 @@ def now() -> str:
 
 def versions() -> dict[str, str]:
     """Versions of Python, this package and its main dependencies."""
-    out = {"python": platform.python_version(), "sim": __version__}
+    out = {"python": platform.python_version(), "sim": __version__, "revision": revision()}
     for dist in DEPENDENCIES:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+def revision() -> str:
+    """The code's revision: ``git describe`` of the checkout the package runs from (``-dirty``
+    when it has uncommitted changes), else the package version (an installed wheel).
+    """
+    import subprocess
+
+    here = Path(__file__).resolve().parents[1]
+    if (here / ".git").exists():
+        try:
+            done = subprocess.run(
+                ["git", "describe", "--always", "--dirty", "--tags"],
+                cwd=here,
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            if done.returncode == 0 and done.stdout.strip():
+                return f"git {done.stdout.strip()}"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return f"sim {__version__}"
 
 
 def default_dir(name: str, suffix: str = "") -> Path:
@@ -431,12 +464,99 @@ def described(declared: tuple) -> dict[str, dict[str, str]]:
 
 
 def tagged(runs: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
-    """A run table with the scenario's name and the seed as its first columns, so tables from
-    several results directories can be queried together.
+    """A run table (or trajectories) with the scenario's name and the seed as its first
+    columns, so tables from several results directories can be queried together. A table
+    already tagged is returned as it is.
     """
+    if list(runs.columns[:2]) == ["scenario", "seed"]:
+        return runs
     return pd.concat(
         [pd.DataFrame({"scenario": scenario, "seed": seed}, index=runs.index), runs], axis=1
     )
+
+
+# Units of the key and per-month columns every table shares (outcomes are declared).
+_KEY_COLUMNS = {
+    "scenario": ("name", "Scenario name (scenario.name of the scenario file)"),
+    "seed": ("seed", "Seed of the run's random streams"),
+    "point": ("index", "Design point of a sweep (row of points.parquet)"),
+    "replicate": ("index", "Replicate: the run's random stream under the seed"),
+    "month": ("month", "Months since the start (0 = the starting state)"),
+    "date": ("YYYY-MM", "Calendar month"),
+}
+
+
+def column_descriptions(
+    columns: Any, declared: tuple = (), labels: Mapping[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+    """Unit and description of every column of a run table, trajectories or sweep chunk, for
+    `write_table` and ``outcomes.json``: declared outcomes as declared, key columns, per-month
+    alignment and action columns, and scenario parameters (dotted names) with the plain alias
+    `plain_name` gives them.
+    """
+    from sim.model import outcomes
+
+    lab = labels or {}
+    known = {o.name: {"unit": o.unit, "description": o.description} for o in declared}
+    out: dict[str, dict[str, str]] = {}
+    for col in map(str, columns):
+        if col in known:
+            out[col] = known[col]
+        elif col in _KEY_COLUMNS:
+            unit, text = _KEY_COLUMNS[col]
+            out[col] = {"unit": unit, "description": text}
+        elif col.startswith(f"alignment{outcomes.SEP}"):
+            a, b = (lab.get(x, x) for x in outcomes.pair_of(col))
+            out[col] = {"unit": "index in [-1, 1]", "description": f"{a}-{b} alignment"}
+        elif col.startswith(f"action{outcomes.SEP}"):
+            actor = col.split(outcomes.SEP, 1)[1]
+            out[col] = {
+                "unit": "action",
+                "description": f"{lab.get(actor, actor)}'s action that month (month 0: the "
+                "policy held at the start)",
+            }
+        elif "." in col:
+            out[col] = {
+                "unit": "parameter value",
+                "description": f"Scenario parameter {col}",
+                "plain_name": plain_name(col),
+            }
+    return out
+
+
+def plain_name(dotted: str) -> str:
+    """A dotted parameter name as a plain identifier (SQL needs no quotes): dots become double
+    underscores, ``actors.russia.salience.ukraine`` -> ``actors__russia__salience__ukraine``.
+    """
+    return dotted.replace(".", "__")
+
+
+def trajectory_table(
+    series: pd.DataFrame,
+    scenario: str,
+    seed: int,
+    declared: tuple = (),
+    labels: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:
+    """Trajectories (or one chunk of them) as written: tagged with ``scenario`` and ``seed``
+    like the run table, and the unit and description of every column (for `write_table` and
+    ``outcomes.json``'s ``trajectories`` list). Every writer of trajectories calls this, so
+    whole and chunked files carry the same columns.
+    """
+    table = tagged(series, scenario, seed)
+    return table, column_descriptions(table.columns, of_kind(declared, "series"), labels)
+
+
+def of_kind(declared: tuple, kind: str) -> tuple:
+    """The declared outcomes of one kind: ``series`` (per month) or ``scalar`` (per run); a
+    name can be both (a balance index per month, and whether the run ended balanced).
+    """
+    return tuple(o for o in declared if getattr(o, "kind", "scalar") == kind)
+
+
+def columns_record(described: Mapping[str, Mapping[str, str]]) -> list[dict[str, str]]:
+    """Column descriptions as plain records (``outcomes.json``'s ``trajectories`` list)."""
+    return [{"name": name, **dict(d)} for name, d in described.items()]
 
 
 def file_sha256(path: str | Path) -> str:

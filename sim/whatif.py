@@ -25,6 +25,7 @@ Interventions are scenario inputs, built on a copy of the scenario's resolved do
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,53 @@ class Arms:
     date: str
     changes: tuple[str, ...]  # one line per intervention, for readers
     plain_baseline: bool  # whether the baseline arm is the scenario as given, run for run
+
+
+# The command line's flags for the keywords of `arms` and `whatif` (where they differ only
+# by the leading dashes, the rule below covers them): errors raised from Python name the
+# keyword, the `sim whatif` command names the flag.
+FLAGS = {"events": "--event"}
+
+
+def flag_of(keyword: str) -> str:
+    """The `sim whatif` flag of a keyword of `whatif` (``events`` -> ``--event``)."""
+    return FLAGS.get(keyword, f"--{keyword}")
+
+
+def _keyword_of(field: str) -> str:
+    back = {v: k for k, v in FLAGS.items()}
+    return back.get(field, field.removeprefix("--"))
+
+
+def _named_for_python(fn):
+    """Errors of ``fn`` name its keywords (``at``), not the command line's flags (``--at``)."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SimInputError as exc:
+            field = exc.field
+            if not (isinstance(field, str) and field.startswith("--")):
+                raise
+            head, _, rest = field.partition(" ")  # "--set NAME" -> "set NAME"
+            renamed = " ".join(x for x in (_keyword_of(head), rest) if x)
+            raise SimInputError(
+                exc.detail, file=exc.file, field=renamed, found=exc.found, allowed=exc.allowed
+            ) from None
+
+    return call
+
+
+def for_cli(exc: SimInputError) -> SimInputError:
+    """The same error naming the `sim whatif` flag instead of the keyword."""
+    if not isinstance(exc.field, str) or exc.field.startswith("--"):
+        return exc
+    head, _, rest = exc.field.partition(" ")
+    field = " ".join(x for x in (flag_of(head), rest) if x)
+    return SimInputError(
+        exc.detail, file=exc.file, field=field, found=exc.found, allowed=exc.allowed
+    )
 
 
 @dataclass(frozen=True)
@@ -91,6 +139,7 @@ def month_of(scenario: Scenario, at: int | str) -> int:
     return month
 
 
+@_named_for_python
 def arms(
     scenario: str | Path | Scenario,
     at: int | str,
@@ -101,6 +150,12 @@ def arms(
     overrides: Mapping[str, Any] | None = None,
 ) -> Arms:
     """Build the baseline and what-if scenarios of an intervention at ``at``."""
+    if not (set or impose or events):
+        raise SimInputError(
+            "nothing to change: the what-if would equal the baseline",
+            field="set",
+            allowed="at least one of set={NAME: VALUE}, impose={ACTOR: ACTION}, events=[EVENT]",
+        )
     sc = as_scenario(scenario, overrides)
     month = month_of(sc, at)
     base = copy.deepcopy(dict(sc.raw))
@@ -217,6 +272,7 @@ def _hazard_at(sc: Scenario, name: str, month: int) -> float:
     return float(params.ev_hazard[0, x])
 
 
+@_named_for_python
 def whatif(
     scenario: str | Path | Scenario,
     at: int | str,
@@ -262,7 +318,7 @@ def outcome_columns(runs: pd.DataFrame) -> dict[str, pd.Series]:
     """
     out: dict[str, pd.Series] = {}
     for col in runs.columns:
-        if col in ("replicate", "point") or col.endswith("_date"):
+        if col in ("scenario", "seed", "replicate", "point") or col.endswith("_date"):
             continue
         s = runs[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
@@ -283,7 +339,8 @@ def paired_differences(
     difference with its t interval (``low``, ``high``), the interval an unpaired comparison of
     the same runs would give (Welch: ``unpaired_low``, ``unpaired_high``), how many times wider
     that one is (``width_ratio``), the number of pairs and of runs whose value changed. Months
-    of an event are compared among runs where both arms have one.
+    of an event are compared among runs where both arms have one: the means, the difference and
+    both intervals are all over those pairs, so what-if minus baseline is the difference.
     """
     if (
         len(baseline) != len(changed)
@@ -303,7 +360,7 @@ def _pair_stats(x: np.ndarray, y: np.ndarray, confidence: float) -> dict[str, fl
     both = ~np.isnan(x) & ~np.isnan(y)
     d = y[both] - x[both]
     n = len(d)
-    xs, ys = x[~np.isnan(x)], y[~np.isnan(y)]
+    xs, ys = x[both], y[both]  # one subset for every figure of the row
     out = {
         "baseline": float(xs.mean()) if len(xs) else np.nan,
         "whatif": float(ys.mean()) if len(ys) else np.nan,
@@ -372,6 +429,7 @@ def describe(result: WhatIf, top: int | None = None) -> str:
     moved = d[d.changed_runs > 0]
     if top is not None:
         moved = moved.reindex(moved.difference.abs().sort_values(ascending=False).index)[:top]
+    same = [o for o in d.outcome[d.changed_runs == 0] if "=" not in o]
     if moved.empty:
         lines.append("No outcome changed in any run.")
         return "\n".join(lines)
@@ -391,8 +449,12 @@ def describe(result: WhatIf, top: int | None = None) -> str:
             f"{r.outcome:<{width}}  {r.baseline:9.3f} {r.whatif:9.3f} {r.difference:+9.3f} "
             f"{interval:>18}  {unpaired:>20}  {r.changed_runs} of {r.pairs}"
         )
+    if same:
+        lines.append("Unchanged in every run: " + ", ".join(same) + ".")
     lines.append(
         "Intervals: 95% t intervals of the mean run-by-run difference (sampling uncertainty "
-        "only); 'unpaired' is what comparing the same runs as independent samples would give."
+        "only); 'unpaired' is what comparing the same runs as independent samples would give. "
+        "Months of an event are compared over the runs where both arms have one (the count "
+        "after 'of')."
     )
     return "\n".join(lines)

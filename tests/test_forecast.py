@@ -157,3 +157,17 @@ def test_the_shipped_sealed_records_match_the_ledger():
     for row in rows:
         ok, why = ledger.check(book, book.parent / row.record)
         assert ok, why
+
+
+def test_verify_takes_several_records(questions, tmp_path, capsys):
+    book = tmp_path / "LEDGER.md"
+    assert run(["forecast", questions, "--seal", "--ledger", book], capsys)[0] == 0
+    good = tmp_path / "records" / "t.json"
+    bad = tmp_path / "bad.json"
+    bad.write_text(good.read_text().replace('"seed": 4', '"seed": 5'))
+    code, out, _ = run(["forecast", "verify", good, good, "--ledger", book], capsys)
+    assert code == 0 and out.count(": reproduces") == 2 and "2 of 2 records reproduce" in out
+    code, out, _ = run(["forecast", "verify", good, bad, "--ledger", book], capsys)
+    assert code == 1 and "1 of 2 records reproduce" in out
+    code, _, err = run(["forecast", "verify", good, tmp_path / "none.json"], capsys)
+    assert code == 2 and "none.json" in err

@@ -115,18 +115,63 @@ def _build_wheel(source: Path, out: Path) -> Path:
     return wheel
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """A fresh virtual environment with the wheel installed, and an empty folder to work in."""
-    base = tmp_path_factory.mktemp("wheel")
-    wheel = _build_wheel(_copy_checkout(base / "src"), base / "dist")
-    venv = base / "venv"
+def _fresh_venv(venv: Path) -> Path:
+    """A fresh virtual environment that sees the dependencies the running interpreter sees;
+    return its Python.
+
+    ``--system-site-packages`` only exposes the *base* interpreter's site-packages: when the
+    suite itself runs in a virtual environment (the README's test command in a fresh venv),
+    the dependencies live in that venv's site-packages, which a venv made from it does not
+    see. A path file in the new venv adds them (as plain paths, so their own path files, such
+    as an editable install of the checkout, are not run and cannot shadow the wheel).
+    """
     subprocess.run(
         [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
         check=True,
         timeout=120,
     )
     python = venv / "bin" / "python"
+    own = subprocess.run(
+        [str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    seen = [p for p in _running_site_packages() if Path(p) != Path(own)]
+    (Path(own) / "_outer_site_packages.pth").write_text("".join(f"{p}\n" for p in seen))
+    return python
+
+
+def _running_site_packages() -> list[str]:
+    """The running interpreter's site-packages folders (a venv's own, then its base's)."""
+    import site
+
+    return [p for p in site.getsitepackages() if Path(p).is_dir()]
+
+
+def test_a_fresh_venv_sees_every_site_packages_the_suite_sees(tmp_path):
+    python = _fresh_venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    done = subprocess.run(
+        [str(python), "-c", "import sys, pandas; print('\\n'.join(sys.path))"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    paths = {Path(p).resolve() for p in done.stdout.splitlines() if p}
+    assert {Path(p).resolve() for p in _running_site_packages()} <= paths
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh virtual environment with the wheel installed, and an empty folder to work in."""
+    base = tmp_path_factory.mktemp("wheel")
+    wheel = _build_wheel(_copy_checkout(base / "src"), base / "dist")
+    python = _fresh_venv(base / "venv")
     work = base / "elsewhere"
     work.mkdir()
     # Nothing may point back at the checkout: no PYTHONPATH, and a working folder outside it
@@ -147,8 +192,9 @@ def installed(tmp_path_factory):
 
 def _run(installed, *args: str) -> subprocess.CompletedProcess:
     python, work, env = installed
+    # The first run in a fresh install compiles the numba kernel: minutes on a loaded machine.
     return subprocess.run(
-        [str(python), *args], cwd=work, env=env, capture_output=True, text=True, timeout=120
+        [str(python), *args], cwd=work, env=env, capture_output=True, text=True, timeout=600
     )
 
 

@@ -163,3 +163,12 @@ def test_a_sweep_report_without_ema_workbench_says_so(dirs, monkeypatch):  # noq
     monkeypatch.setattr(levers, "_ema", missing)
     text = report.render([analysis.load(dirs / "sobol")], kinds=["levers"])
     assert "No lever analysis" in text and "sim[analysis]" in text
+
+
+def test_report_headline_carries_the_spread_over_parameter_settings(dirs, full):  # noqa: F811
+    _, text = full
+    summary = _text(text[text.index("<section class='summary'") : text.index("<nav>")])
+    assert "over plausible parameters (middle 80% of 40 settings" in summary
+    assert "seed noise" in summary
+    headline = _text(text[text.index("<section id='headline'") :])
+    assert "; parameters: " in headline

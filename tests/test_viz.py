@@ -128,15 +128,35 @@ def test_components_build():
 
 def test_missing_solara_gives_install_hint(monkeypatch):
     monkeypatch.setattr(explore.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(SimInputError, match="pip install"):
+    with pytest.raises(SimInputError, match=r'pip install "sim\[viz\]"'):
         explore.check_viz_installed()
+
+
+def test_missing_networkx_is_named_before_mesa_fails_on_it(monkeypatch):
+    real = explore.importlib.util.find_spec
+    monkeypatch.setattr(
+        explore.importlib.util, "find_spec", lambda n: None if n == "networkx" else real(n)
+    )
+    with pytest.raises(SimInputError, match=r"networkx.*sim\[viz\]"):
+        explore.check_viz_installed()
+
+
+def test_sliders_show_their_values_and_the_server_is_quiet(monkeypatch):
+    moved = {"actors.russia.salience.ukraine": 0.95}
+    kwargs = viz.initial_kwargs(viz.model_params(BASELINE))
+    model = viz.ExploreModel(**{**kwargs, **moved})
+    text = viz.status_markdown(model)
+    label = viz.slider_label("actors.russia.salience.ukraine", model.scenario)
+    assert f"- {label}: 0.95" in text
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    assert "ignore::UserWarning" in explore.server_env(BASELINE)["PYTHONWARNINGS"]
 
 
 def test_incompatible_ipyvuetify_is_refused(monkeypatch):
     pytest.importorskip("solara")
     real = explore._version
     monkeypatch.setattr(explore, "_version", lambda d: "3.1.0" if d == "ipyvuetify" else real(d))
-    with pytest.raises(SimInputError, match="ipyvuetify"):
+    with pytest.raises(SimInputError, match=r"ipyvuetify.*sim\[viz\]"):
         explore.check_viz_installed()
 
 

@@ -29,6 +29,9 @@ def events_of(runs: pd.DataFrame) -> tuple[str, ...]:
     return tuple(c for c in runs.columns if runs[c].dtype == bool and f"{c}_month" in runs.columns)
 
 
+SPREAD_FILE = "parameter_spread.json"  # a run's headline over parameter settings (`spread`)
+
+
 @dataclass(frozen=True)
 class Results:
     """One results directory, read into memory (trajectories only for single runs)."""
@@ -39,6 +42,7 @@ class Results:
     trajectories: pd.DataFrame | None = None
     points: pd.DataFrame | None = None
     outcomes: list[dict[str, str]] = field(default_factory=list)
+    spread: dict[str, Any] | None = None  # `sim.analysis.spread.spread`, if the run made one
 
     @property
     def kind(self) -> str:
@@ -84,7 +88,9 @@ def load(path: str | Path) -> Results:
     runs = pd.read_parquet(path / "runs.parquet")
     traj_path = path / "trajectories.parquet"
     traj = pd.read_parquet(traj_path) if traj_path.exists() else None
-    return Results(path, meta, runs, traj, None, declared)
+    over = path / SPREAD_FILE
+    spread = json.loads(over.read_text()) if over.exists() else None
+    return Results(path, meta, runs, traj, None, declared, spread)
 
 
 def labels_for(results: list[Results]) -> list[str]:

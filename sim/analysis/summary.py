@@ -7,6 +7,7 @@ as not a finding (a probability a threshold decides; a "response" that is the us
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.statistics import wilson
@@ -48,6 +49,10 @@ class _Table:
             return
         v = self.runs[column].dropna()
         value = float(v.median()) if len(v) else float("nan")
+        if column.endswith("_month") and len(v):
+            # A month is a month: the lower median (one run's month), the same run-month whose
+            # date `date_note` gives, so "median month 47" and its date always agree.
+            value = float(np.sort(v.to_numpy())[(len(v) - 1) // 2])
         self.rows.append((label, value, None, None, note, oid, key, ""))
 
     def value(self, label, value, note, oid, key, flag="") -> None:
@@ -57,7 +62,7 @@ class _Table:
     def date_note(self, column: str) -> str:
         """``"; median date YYYY-MM"`` of a date column ('' if it has none)."""
         dates = self.runs[column].dropna() if column in self.runs else pd.Series(dtype=str)
-        return f"; median date {sorted(dates)[len(dates) // 2]}" if len(dates) else ""
+        return f"; median date {sorted(dates)[(len(dates) - 1) // 2]}" if len(dates) else ""
 
 
 def summarise(

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     events = load_events(args.events)
     out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
     check_writable(out, "--out", folder=True)
+    results.check_target(out, args.force)  # refuse before minutes of simulation, not after
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)

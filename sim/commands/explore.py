@@ -27,7 +27,12 @@ from sim.errors import SimInputError
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 APP = Path(__file__).resolve().parents[1] / "report" / "viz_app.py"
-INSTALL_HINT = "pip install solara altair  (or: pip install 'mesa[viz]')"
+# The `viz` extra pins what Mesa 3.3's SolaraViz needs (ipyvuetify 1.x, networkx, assets), so
+# one command installs a working set; from a checkout: pip install -e ".[viz]".
+INSTALL_HINT = 'pip install "sim[viz]"  (from a checkout: pip install -e ".[viz]")'
+# Warnings the server's libraries print at import and on every page load (Solara's hook
+# checks, deprecations): noise to a user of the page; PYTHONWARNINGS set by the user wins.
+QUIET_WARNINGS = "ignore::UserWarning,ignore::DeprecationWarning,ignore::FutureWarning"
 STOP_TIMEOUT = 10.0
 # Signals that stop `sim explore` (and so its server) besides Ctrl-C: SIGTERM from kill or a
 # service manager, SIGHUP when the terminal closes (the server, in its own session, gets none).
@@ -59,10 +64,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_viz_installed() -> None:
     """Raise a clear input error when the browser dependencies are missing or incompatible."""
-    missing = [m for m in ("solara", "altair") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("solara", "altair", "networkx") if importlib.util.find_spec(m) is None]
     if missing:
+        those = "which is" if len(missing) == 1 else "which are"
         raise SimInputError(
-            f"the browser explorer needs {' and '.join(missing)}, which is not installed",
+            f"the browser explorer needs {' and '.join(missing)}, {those} not installed",
             field="explore",
             allowed=INSTALL_HINT,
         )
@@ -72,7 +78,7 @@ def check_viz_installed() -> None:
             "Mesa 3.3's SolaraViz needs ipyvuetify 1.x (its pages fail with 2.x or later)",
             field="explore",
             found=f"ipyvuetify {vuetify}",
-            allowed="pip install 'ipyvuetify>=1.9,<2' 'ipyvue>=1.9,<2'",
+            allowed=INSTALL_HINT,
         )
     solara = _version("solara")
     if solara and _version("solara-assets") != solara:
@@ -116,6 +122,7 @@ def server_env(scenario_path: Path) -> dict[str, str]:
         **os.environ,
         SCENARIO_ENV: str(scenario_path.resolve()),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # localhost only: no usage reports
+        "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", QUIET_WARNINGS),
     }
 
 

@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "target", nargs="+", metavar="QUESTIONS | verify RECORD", help="a questions file, or "
-        "'verify' and a record"
+        "'verify' and one or more records"
     )  # fmt: skip
     p.add_argument(
         "--seal", action="store_true", help="write the record and append it to the ledger"
@@ -61,9 +61,17 @@ def run(args: argparse.Namespace) -> int:
     """Answer, seal or verify."""
     words = args.target
     if words[0] == "verify":
-        if len(words) != 2 or args.seal or args.posterior or args.skill:
-            raise SimInputError("expected `sim forecast verify RECORD`", found=" ".join(words))
-        return verify(Path(words[1]), args.ledger)
+        if len(words) < 2 or args.seal or args.posterior or args.skill:
+            raise SimInputError(
+                "expected `sim forecast verify RECORD [RECORD ...]`", found=" ".join(words)
+            )
+        for record in words[1:]:  # refuse a missing record before re-running any
+            if not Path(record).is_file():
+                raise SimInputError("no such record", file=record)
+        codes = [verify(Path(record), args.ledger) for record in words[1:]]
+        if len(codes) > 1:
+            print(f"{codes.count(0)} of {len(codes)} records reproduce")
+        return max(codes)
     if len(words) != 1:
         raise SimInputError("expected one questions file", found=" ".join(words))
     if args.seal:

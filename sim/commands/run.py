@@ -21,6 +21,7 @@ from sim.scenario import BASELINE
 
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 0
+MONTH_KEYS = ("median_month", "median_wait", "median_length")  # summary rows counted in months
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,6 +52,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_posterior_argument(p)
     p.add_argument("--no-figures", action="store_true", help="skip the default figures")
     p.add_argument(
+        "--parameter-draws",
+        type=int,
+        default=None,
+        metavar="K",
+        help="parameter settings drawn (from the evidence ranges, or the --posterior) to show "
+        "each probability's spread over plausible parameters and what moves it most; each "
+        "setting runs max(10, REPLICATES/K) replicates (default 40; 0 = off: seed noise only)",
+    )
+    p.add_argument(
         "--list-parameters",
         action="store_true",
         help="print every parameter's dotted name and value, then exit",
@@ -79,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from sim import results, scenario
 
     check_counts(args.replicates, args.months, args.seed)
+    draws = _check_draws(args.parameter_draws)
     overrides = parse_overrides(args.overrides)
     sc = scenario.load(args.scenario, overrides)
     if args.list_parameters:
@@ -94,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         with results.staged(out) as tmp:
             try:
                 res = _write(args, sc, overrides, tmp, post)
+                spread = _spread(args, sc, overrides, post, draws, tmp)
             except KeyboardInterrupt:
                 # `staged` removes the temporary folder; an existing `out` stays as it was.
                 raise KeyboardInterrupt(f"nothing was written to {out}") from None
@@ -101,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
     )
-    print(format_summary(res.summary(), res.interval_note))
+    print(format_summary(res.summary(), res.interval_note, spread))
     print(f"results: {out}")
     return 0
 
@@ -117,13 +129,19 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     bar = _progress(args.replicates)
     params = compile_params(sc)
     kept = _KeptSeries(params)
-    declared = outcomes.declared(params, {a.id: a.label for a in sc.actors})
+    labels = {a.id: a.label for a in sc.actors}
+    declared = outcomes.declared(params, labels)
     units = results.described(declared)
+    series_units: dict = {}
     # Trajectories go to disk a block of replicates at a time; only a slim table stays.
-    with results.TableWriter(tmp / "trajectories.parquet", units) as writer:
+    with results.TableWriter(tmp / "trajectories.parquet") as writer:
 
         def keep(table) -> None:
-            writer.write(table)
+            block, described = results.trajectory_table(table, sc.name, args.seed, declared, labels)
+            if not series_units:
+                series_units.update(described)
+                writer.described = series_units
+            writer.write(block)
             kept.add(table)
 
         try:
@@ -140,7 +158,11 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
             if bar:
                 bar.close()
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
-    results.write_json({"outcomes": results.outcomes_record(declared)}, tmp / "outcomes.json")
+    record = {
+        "outcomes": results.outcomes_record(declared),
+        "trajectories": results.columns_record(series_units),
+    }
+    results.write_json(record, tmp / "outcomes.json")
     # The summary's flags and the figures read the slim per-month table.
     res = dataclasses.replace(res, series=kept.table())
     if not args.no_figures:
@@ -195,6 +217,35 @@ class _KeptSeries:
         return pd.concat(self.blocks, ignore_index=True) if self.blocks else None
 
 
+def _check_draws(value: int | None) -> int:
+    from sim.validation.headline import DEFAULT_SETTINGS
+
+    if value is None:
+        return DEFAULT_SETTINGS
+    if value != 0 and value < 3:
+        raise SimInputError(
+            "expected 0 (off) or at least 3 settings", field="--parameter-draws", found=value
+        )
+    return value
+
+
+def _spread(args, sc, overrides, post, draws: int, tmp: Path) -> dict | None:
+    """The headline's spread over ``draws`` parameter settings, also written to the results
+    directory (`sim.analysis.spread.FILE`) for the report; None when turned off.
+    """
+    if not draws:
+        return None
+    from sim import results
+    from sim.analysis.spread import FILE
+    from sim.validation.headline import parameter_spread
+
+    data = parameter_spread(
+        sc, args.replicates, args.seed, args.months, draws, post, fixed=overrides
+    )
+    results.write_json(data, tmp / FILE)
+    return data
+
+
 def _figures(res, series, folder: Path, figures) -> None:
     from sim.model import outcomes
     from sim.report import outcome_figures
@@ -210,11 +261,15 @@ def _figures(res, series, folder: Path, figures) -> None:
                 figures.save(ax, folder / fig.name, caption)
 
 
-def format_summary(table, note: str = "") -> str:
+def format_summary(table, note: str = "", spread: dict | None = None) -> str:
     """The headline table as aligned text: value [95% interval] and what it means; ``note``
-    says what the intervals cover besides sampling (e.g. a posterior's parameters).
+    says what the intervals cover besides sampling (e.g. a posterior's parameters). With a
+    ``spread`` (`sim.analysis.spread.spread`), each probability gets a second line: its spread
+    over plausible parameter settings and the parameters that move it most.
     """
     import math
+
+    from sim.analysis import spread as spread_mod
 
     lines = []
     width = max(len(s) for s in table.statistic)
@@ -224,18 +279,40 @@ def format_summary(table, note: str = "") -> str:
         if flag:  # not a finding: say why instead of printing the number as one
             lines.append(f"{row.statistic:<{width}}  {flag:<22}  {row.note}")
             continue
-        if isinstance(v, float):
+        if isinstance(v, float) and row.key in MONTH_KEYS and not math.isnan(v):
+            text = f"{v:g}"  # a number of months: 49, or 26.5 between two runs
+        elif isinstance(v, float):
             text = "n/a" if math.isnan(v) else f"{v:.3f}"
         else:
             text = str(v)
         if row.low95 is not None and not (isinstance(row.low95, float) and math.isnan(row.low95)):
             text += f" [{row.low95:.3f}, {row.high95:.3f}]"
         lines.append(f"{row.statistic:<{width}}  {text:<22}  {row.note}")
-    if note:
-        lines.append(f"Intervals: 95% Wilson over runs; {note}.")
-    else:
-        lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
+        over = spread_mod.lookup(spread, row.outcome, row.key)
+        if over is not None:
+            lines += [f"{'':<{width}}  {t}" for t in spread_mod.describe(over, spread["settings"])]
+    lines.append(intervals_note(note, spread))
     return "\n".join(lines)
+
+
+def intervals_note(note: str = "", spread: dict | None = None) -> str:
+    """What the printed intervals are, in words a reader cannot mistake for certainty."""
+    text = "Intervals: [low, high] is the 95% Wilson interval over runs: seed noise only"
+    text += f"; {note}." if note else ", at the scenario's point values."
+    if spread:
+        text += (
+            f" The 'over {spread['settings']} parameter settings' lines rerun the scenario at "
+            f"{spread['settings']} settings {spread['source']} ({spread['runs_per_setting']} "
+            "runs each): their spread is what is not known about the parameters, usually far "
+            "wider than the seed noise; 'moved most by' ranks parameters by rank correlation "
+            "with the probability across settings (--parameter-draws sizes or turns this off)."
+        )
+    else:
+        text += (
+            " Parameter uncertainty was not computed (--parameter-draws 0): the model's "
+            "numbers are uncertain, so these probabilities may be far off."
+        )
+    return text
 
 
 def _progress(total: int):

@@ -98,16 +98,25 @@ def whatif(args: argparse.Namespace) -> int:
     check_counts(args.replicates, args.months, args.seed)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
     impose = _pairs(args.impose, "--impose", "united_states=isolate_iran")
-    res = wi.whatif(
-        args.scenario,
-        args.at,
-        set=changes,
-        impose=impose,
-        events=args.event,
-        replicates=args.replicates,
-        seed=args.seed,
-        months=args.months,
-    )
+    if not (changes or impose or args.event):
+        raise SimInputError(
+            "nothing to change: the what-if would equal the baseline",
+            field="--set",
+            allowed="at least one --set, --impose or --event",
+        )
+    try:
+        res = wi.whatif(
+            args.scenario,
+            args.at,
+            set=changes,
+            impose=impose,
+            events=args.event,
+            replicates=args.replicates,
+            seed=args.seed,
+            months=args.months,
+        )
+    except SimInputError as exc:
+        raise wi.for_cli(exc) from None
     print(wi.describe(res))
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.errors import SimInputError
 from sim.model import kernel, layout, outcomes, rng, rules
 from sim.model.engine import Trajectory, pair_index
 from sim.model.params import compile_params
@@ -83,7 +84,13 @@ class AllianceModel(mesa.Model):
         replicate: int = 0,
         **overrides: Any,
     ) -> None:
-        if seed is None:
+        if months is not None and (
+            isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 1
+        ):
+            raise SimInputError(
+                "must be a whole number of months >= 1", field="months", found=months
+            )
+        if seed is None:  # drawn, and recorded: `seed_value` and the "seed" model reporter
             seed = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(seed=seed)
         self.seed_value = int(seed)
@@ -109,7 +116,10 @@ class AllianceModel(mesa.Model):
         self._series = {o.name for o in self._outcomes if o.kind == "series"}
         self._final: pd.DataFrame | None = None
         self.datacollector = mesa.DataCollector(
-            model_reporters={o.name: _reporter(o.name) for o in self._outcomes},
+            model_reporters={
+                "seed": lambda m: m.seed_value,  # also the seed a seedless model drew
+                **{o.name: _reporter(o.name) for o in self._outcomes},
+            },
             agent_reporters={"action": "action"},
         )
         # Month 0 now, while model.steps is 0: Mesa files agent rows under model.steps and model

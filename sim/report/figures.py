@@ -115,22 +115,50 @@ def fan_overlay(
     ylabel: str = "alignment (index)",
     start: str = "",
 ):
-    """Median with 50% and 90% bands of (runs, months) arrays, one colour per scenario."""
+    """Median with 50% and 90% bands of (runs, months) arrays, one colour per scenario.
+
+    The first scenario is the reference (the baseline of a comparison): its median is drawn
+    last, on top, with a white outline, so the others' bands never hide it. With more than two
+    scenarios only the 50% bands are drawn, as 90% bands of many would cover one another.
+    """
+    from matplotlib import patheffects
+
     ax = _axes(ax)
-    for k, (label, values) in enumerate(series.items()):
+    wide = len(series) <= 2
+    items = list(series.items())
+    for k, (label, values) in reversed(list(enumerate(items))):
         color = f"C{k}"
         months = np.arange(values.shape[1])
         q = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-        ax.fill_between(months, q[0], q[4], color=color, alpha=0.12, lw=0)
-        ax.fill_between(months, q[1], q[3], color=color, alpha=0.3, lw=0)
-        ax.plot(months, q[2], color=color, lw=2, label=f"{label} (median, 50%/90% bands)")
+        if wide:
+            ax.fill_between(months, q[0], q[4], color=color, alpha=0.12, lw=0)
+        ax.fill_between(months, q[1], q[3], color=color, alpha=0.3 if wide else 0.18, lw=0)
+        bands = "50%/90% bands" if wide else "50% band"
+        ax.plot(
+            months,
+            q[2],
+            color=color,
+            lw=2.5 if k == 0 else 2,
+            zorder=5 if k == 0 else 3,
+            label=f"{label} (median, {bands})",
+            path_effects=[patheffects.withStroke(linewidth=4, foreground="white")]
+            if k == 0
+            else None,
+        )
+    handles, labels = ax.get_legend_handles_labels()  # legend in the scenarios' order
+    order = sorted(
+        range(len(labels)),
+        key=lambda i: [lab for lab, _ in items].index(labels[i].rsplit(" (median", 1)[0]),
+    )
+    ax.legend(
+        [handles[i] for i in order], [labels[i] for i in order], loc="lower left", fontsize="small"
+    )
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylim(-1.05, 1.05)
     ax.set_xlabel("month")
     date_axis(ax, max(v.shape[1] for v in series.values()) - 1, start)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize="small")
     return ax
 
 
@@ -165,13 +193,31 @@ def survival(
     """
     ax = _axes(ax)
     right = ax.twinx()
+    drawn: list[tuple] = []
     for k, (label, km) in enumerate(curves.items()):
         color = f"C{k}"
-        ax.step(km.month, km.survival, where="post", color=color, lw=2, label=f"{label}")
+        events = int(km.events.sum())
+        # Curves that coincide (e.g. flat at 1 when nothing happened) would hide one another:
+        # the legend says how many events each has and names the curve it lies under.
+        key = (tuple(km.month), tuple(np.round(km.survival, 6)))
+        under = next((lab for other, lab in drawn if other == key), None)
+        drawn.append((key, label))
+        note = f"{events} events" if events else "no event: flat at 1"
+        if under is not None:
+            note += f"; hidden under {under}"
+        ax.step(
+            km.month,
+            km.survival,
+            where="post",
+            color=color,
+            lw=2,
+            ls="-" if under is None else (0, (2, 2)),
+            label=f"{label} ({note})",
+        )
         ax.fill_between(km.month, km.low, km.high, step="post", color=color, alpha=0.15, lw=0)
-        events = km.events.iloc[1:].rolling(window, min_periods=1).sum()
+        pooled = km.events.iloc[1:].rolling(window, min_periods=1).sum()
         exposed = km.at_risk.iloc[1:].rolling(window, min_periods=1).sum()
-        hazard = (events / exposed).where(km.at_risk.iloc[1:] >= min_at_risk)
+        hazard = (pooled / exposed).where(km.at_risk.iloc[1:] >= min_at_risk)
         right.plot(km.month.iloc[1:], hazard, color=color, ls="--", lw=1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("month")
@@ -211,7 +257,8 @@ def heatmap(table: pd.DataFrame, ax=None, title: str = "", label: str = "probabi
     ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.plot([], [], " ", label="other parameters marginalised")
-    ax.legend(loc="upper right", fontsize="x-small", handlelength=0)
+    # Below the axes (under the x label), never over the cells' values.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="x-small", handlelength=0)
     return ax
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from sim import analysis
 from sim import results as store
 from sim.analysis import findings as fnd
+from sim.analysis.spread import lookup as spread_lookup
 from sim.analysis.statistics import Results
 from sim.report import backtest, figures, narrative, skill
 from sim.report.gallery import (
@@ -64,6 +65,9 @@ def headline_table(findings: list[fnd.Finding]) -> pd.DataFrame:
             cell, note = _cell(r), r.note.split(" (")[0]
             if getattr(r, "flag", ""):  # not a finding: the reason leads, the number follows
                 cell, note = f"{r.flag} ({cell})", r.note.rsplit(" (", 1)[0]
+            over = spread_lookup(f.results.spread, r.outcome, r.key)
+            if over is not None:  # the spread over parameter settings, beside the seed noise
+                cell += f"; parameters: {over['p10']:.1%} to {over['p90']:.1%}"
             if "; median date " in note:  # each results directory's own date goes in its cell
                 note, date = note.split("; median date ")
                 cell += f" ({date})"
@@ -244,6 +248,9 @@ def render(
                 [
                     "<p>Shares of runs with 95% Wilson intervals (the simulation's sampling "
                     f"error; {html.escape(_covers(results))}), medians and means over runs. "
+                    "'parameters: A to B' is the middle 80% of the share over parameter "
+                    "settings drawn from the evidence ranges or a posterior (`sim run "
+                    "--parameter-draws`): what is not known about the model's numbers. "
                     "For a sweep the shares are pooled over all design points, i.e. averaged "
                     "over the swept ranges.</p>",
                     _headline_html(headline_table(found)),

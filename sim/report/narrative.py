@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from sim.analysis import spread as spread_mod
 from sim.analysis.findings import Finding, row, sobol_out_of_range
 from sim.analysis.levers import Levers
 from sim.model import outcomes
@@ -96,6 +97,7 @@ def answers(findings: list[Finding]) -> Paragraph:
                 when = row(f.summary, oid, "median_month")
                 if when is not None and not math.isnan(when.value) and "median date" in when.note:
                     text += f", typically (median) from {when.note.split('median date ')[-1]}"
+            text += over_parameters(f, oid, "p")
             parts.append(text)
         if not parts:
             continue
@@ -104,13 +106,39 @@ def answers(findings: list[Finding]) -> Paragraph:
             sentences += _responses(runs, spec, sc)
     if sentences:
         sentences.append(
-            "Intervals are 95% Wilson intervals for the simulation's sampling error only; they "
-            "say nothing about whether the scenario's numbers are right (a sweep over the "
-            "parameters says how much the answers depend on them)."
+            "Intervals in brackets are 95% Wilson intervals for the simulation's sampling error "
+            "(seed noise) only; they say nothing about whether the scenario's numbers are "
+            "right. 'Over plausible parameters' is the spread of the same probability across "
+            "parameter settings drawn from the evidence ranges (or a posterior), each from its "
+            "own runs: that is the uncertainty that matters for a decision."
         )
+        missing = [f.label for f in runs if not f.is_sweep and f.results.spread is None]
+        if missing:
+            sentences.append(
+                "Parameter uncertainty was not computed for " + ", ".join(missing) + " (made "
+                "with --parameter-draws 0 or an older version): read its probabilities as "
+                "conditional on the scenario's point values."
+            )
     else:
         sentences.append("The results declare no outcome to report on.")
     return "Headline answers", sentences
+
+
+def over_parameters(f: Finding, outcome: str, key: str) -> str:
+    """The clause on a probability's spread over parameter settings for the answers, or "" when the
+    results directory has no spread over parameter settings.
+    """
+    data = f.results.spread
+    s = spread_mod.lookup(data, outcome, key)
+    if s is None:
+        return ""
+    text = (
+        f"; over plausible parameters (middle 80% of {data['settings']} settings "
+        f"{data['source']}) {pct(s['p10'])} to {pct(s['p90'])}, median {pct(s['median'])}"
+    )
+    if s["drivers"]:
+        text += ", moved most by " + " and ".join(n for n, _ in s["drivers"][:2])
+    return text
 
 
 def _responses(findings: list[Finding], spec, sc) -> list[str]:

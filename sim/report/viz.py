@@ -197,6 +197,11 @@ def status_markdown(model: AllianceModel) -> str:
         action = agent.action
         label = next((a.label for a in sc.actor(agent.actor_id).actions if a.id == action), "-")
         lines.append(f"- {agent.label}: {label}")
+    lines += ["", "**Parameters of this run** (the sliders' values):"]
+    values = sc.parameters()
+    lines += [
+        f"- {slider_label(name, sc)}: {values[name]:g}" for name in KEY_PARAMETERS if name in values
+    ]
     months = betrayal_months(model)
     p = model.params
     if p.betrayal is None:

@@ -162,9 +162,32 @@ def as_scenario(
     return load(scenario, overrides)
 
 
-def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario file, optionally overriding named numbers."""
+def shipped_name(path: str | Path) -> Path:
+    """A shipped scenario named without its folder (``"betrayal_in_syria"`` or
+    ``"betrayal_in_syria.toml"``), so programs outside the checkout can name every scenario
+    the tool ships; any other path is returned as it is.
+    """
     path = Path(path)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    candidate = shipped.path("scenarios", path.name if path.suffix == ".toml" else f"{path}.toml")
+    return candidate if candidate.is_file() else path
+
+
+def similar(name: str, known: Any) -> list[str]:
+    """Up to three known dotted names close to a mistyped one, for "did you mean"."""
+    import difflib
+
+    known = list(known)
+    same_leaf = [k for k in known if k.split(".")[-1] == name.split(".")[-1]][:3]
+    return same_leaf or difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+
+
+def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file, optionally overriding named numbers. A bare name
+    (``"betrayal_in_syria"``) that is not a file here names a shipped scenario.
+    """
+    path = shipped_name(path)
     raw = resolve_extends(read_toml(path), path)
     if overrides:
         raw = apply_overrides(raw, overrides, str(path))
@@ -236,7 +259,7 @@ def apply_overrides(
     known = dict(iter_numbers(doc))
     for name, value in overrides.items():
         if name not in known:
-            close = [k for k in known if k.split(".")[-1] == name.split(".")[-1]][:3]
+            close = similar(name, known)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise SimInputError(
                 f"unknown parameter{hint}",

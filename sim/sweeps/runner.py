@@ -246,7 +246,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         return ChunkResult(task.chunk, None, None, failure=_locate_failure(task, exc))
     if not task.out:
         return res
-    write_chunk(Path(task.out), res)
+    write_chunk(Path(task.out), res, outcomes.declared(params))
     return ChunkResult(task.chunk, None, None, written=True)
 
 
@@ -465,11 +465,16 @@ def _clear_temporaries(folder: Path) -> None:
             f.unlink(missing_ok=True)
 
 
-def write_chunk(out: Path, res: ChunkResult) -> None:
-    """Write a chunk: trajectories first, the runs file (the completion mark) last."""
+def write_chunk(out: Path, res: ChunkResult, declared: tuple = ()) -> None:
+    """Write a chunk: trajectories first, the runs file (the completion mark) last; every
+    column carries its unit (``declared`` outcomes, parameters with their plain SQL alias).
+    """
     if res.trajectories is not None:
-        results.write_table(res.trajectories, out / "trajectories" / chunk_name(res.chunk))
-    results.write_table(res.runs, out / "runs" / chunk_name(res.chunk))
+        series = results.of_kind(declared, "series")
+        units = results.column_descriptions(res.trajectories.columns, series)
+        results.write_table(res.trajectories, out / "trajectories" / chunk_name(res.chunk), units)
+    units = results.column_descriptions(res.runs.columns, results.of_kind(declared, "scalar"))
+    results.write_table(res.runs, out / "runs" / chunk_name(res.chunk), units)
 
 
 @dataclass
@@ -576,6 +581,7 @@ def _run_chunks(
     # so its chunks come back to be written here.
     shared = "" if scheduler else out.absolute()
     stream = execute((plan.task(c, shared) for c in todo), workers, scheduler)
+    declared = outcomes.declared(plan.params)
     try:
         for res in stream:
             if res.failure is not None:
@@ -590,7 +596,7 @@ def _run_chunks(
                     )
                 continue
             if not res.written:
-                write_chunk(out, res)
+                write_chunk(out, res, declared)
             summary.written += 1
             if update:
                 update(plan.chunk_runs(res.chunk))
