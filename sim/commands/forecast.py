@@ -59,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
         return verify(Path(words[1]), args.ledger)
     if len(words) != 1:
         raise SimInputError("expected one questions file", found=" ".join(words))
+    from sim import results
+    from sim.validation.forecast import forecast, ledger
+
     if args.seal:
         check_writable(args.ledger, "--ledger", folder=False)
-    from sim import results
-    from sim.validation.forecast import forecast
+        ledger.rows(args.ledger)  # an unreadable ledger (a FIFO, a device) is refused up front
 
     qs = forecast.load_questions(words[0])
     if args.seal:
@@ -80,9 +82,11 @@ def run(args: argparse.Namespace) -> int:
 def verify(record: Path, ledger: Path) -> int:
     """Print each verification check; 0 if all pass, 1 if any fails."""
     from sim.validation.forecast import forecast
+    from sim.validation.forecast import ledger as ledger_mod
 
-    if not record.is_file():
+    if not record.exists():
         raise SimInputError("no such record", file=str(record))
+    ledger_mod.rows(ledger)  # read (bounded) before any work
     checks = forecast.verify(record, ledger)
     for c in checks:
         print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")
