@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim import signals
+from sim.commands import progress
 from sim.commands.common import (
     add_posterior_argument,
     add_scenario_argument,
@@ -93,9 +95,9 @@ def run(args: argparse.Namespace) -> int:
         with results.staged(out) as tmp:
             try:
                 res = _write(args, sc, overrides, tmp, post)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 # `staged` removes the temporary folder; an existing `out` stays as it was.
-                raise KeyboardInterrupt(f"nothing was written to {out}") from None
+                raise signals.noted(exc, f"nothing was written to {out}") from None
     print(
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
@@ -112,19 +114,15 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     from sim.report import figures
 
     started = results.now()
-    bar = _progress(args.replicates)
-    try:
+    with progress.bar("simulating", args.replicates, "run", minimum=5000) as bar:
         res = api.simulate(
             sc,
             replicates=args.replicates,
             seed=args.seed,
             months=args.months,
-            progress=bar.update if bar else None,
+            progress=bar.update,
             posterior=post,
         )
-    finally:
-        if bar:
-            bar.close()
     declared = outcomes.declared(res.params, {a.id: a.label for a in sc.actors})
     units = results.described(declared)
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
@@ -192,11 +190,3 @@ def format_summary(table, note: str = "") -> str:
     else:
         lines.append("Intervals: 95% Wilson over runs, sampling uncertainty only.")
     return "\n".join(lines)
-
-
-def _progress(total: int):
-    if not sys.stderr.isatty() or total < 5000:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="run", desc="simulating", file=sys.stderr)
