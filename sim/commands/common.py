@@ -5,6 +5,7 @@ counts and output paths (progress bars: `sim.commands.progress`).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import tempfile
@@ -61,6 +62,22 @@ def count(low: int, high: int, why: str = "") -> Callable[[str], int]:
 
     parse.__name__ = "whole number"  # argparse names the type in some messages
     return parse
+
+
+def finite(text: str) -> float:
+    """An argparse type: a finite decimal number (``nan`` and ``inf`` are refused: no
+    threshold or share is ever either).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number (found {text!r})") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number (found {text!r})")
+    return value
+
+
+finite.__name__ = "number"
 
 
 def add_workers_argument(p: argparse.ArgumentParser, default: int, text: str) -> None:

@@ -72,6 +72,20 @@ def check_count(
     raise SimInputError(message, file=file, field=field, found=value, allowed=allowed)
 
 
+def check_whole(value: object, field: str, low: int, high: int, *, file: str | None = None) -> int:
+    """A whole number read from a file (metadata, a record): an integer (or a whole float)
+    in [low, high], else one `SimInputError` naming the file and field. What a forged file
+    puts there (a string, 1e9, NaN) never reaches the code that allocates or runs.
+    """
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise SimInputError(
+            "expected a whole number", file=file, field=field, found=value,
+            allowed=integer_range(low, high),
+        )  # fmt: skip
+    return check_count(int(value), field, low, high, file=file)
+
+
 def check_run_months(replicates: int, months: int, field: str, file: str | None = None) -> None:
     """Refuse more replicates x months than a command holds in memory at once."""
     if replicates * months > MAX_RUN_MONTHS:

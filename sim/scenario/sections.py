@@ -165,8 +165,12 @@ def deals(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> t
     return tuple(out)
 
 
-def outcomes(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> tuple:
-    """Validate ``[outcomes]``: each declaration has a ``kind`` and that kind's fields."""
+def outcomes(
+    c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]], horizon: int = 10_000
+) -> tuple:
+    """Validate ``[outcomes]``: each declaration has a ``kind`` and that kind's fields (a
+    partnership's ``months`` within the scenario's ``horizon``: a longer one can never hold).
+    """
     actor_ids = tuple(actions)
     out = []
     for oid, o in doc.items():
@@ -179,7 +183,7 @@ def outcomes(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -
         if kind == "partnership":
             fields["actors"] = actor_list(c, o, f, "actors", actor_ids, 2)
             fields["threshold"] = c.number(o, f, "threshold", -1, 1, lo_open=True, hi_open=True)
-            fields["months"] = c.number(o, f, "months", 1, 10_000, integer=True)
+            fields["months"] = c.number(o, f, "months", 1, horizon, integer=True)
         elif kind == "defection":
             actor = c.member(o, f, "actor", actor_ids)
             fields["actor"] = actor
