@@ -181,3 +181,22 @@ def test_a_nan_observation_is_refused(tmp_path):
     path.write_text(text.replace('scenario = "../../', f'scenario = "{ROOT.as_posix()}/'))
     with pytest.raises(SimInputError, match="gulf_accommodates_2016.observed: expected a finite"):
         load_events(path)
+
+
+@pytest.mark.parametrize(
+    "scenario, words",
+    [
+        ("/dev/zero", "/dev/zero: unexpected file type"),
+        ("bad.toml", "actors.iran.temperature: out of range"),
+        ("missing.toml", "scenario file not found"),
+    ],
+)
+def test_an_experiment_names_its_own_scenario_field(tmp_path, capsys, scenario, words):
+    (tmp_path / "bad.toml").write_text(sub("temperature = 0.1", "temperature = 0"))
+    path = tmp_path / "e.toml"
+    path.write_text(
+        f'[experiment]\nname = "e"\nscenario = "{scenario}"\n[design]\nmethod = "lhs"\n'
+        'points = 3\n[parameters]\n"dynamics.rate" = { low = 0.1, high = 0.2 }\n'
+    )
+    err = one_line(capsys, ["sweep", path, "--out", tmp_path / "o"])
+    assert f"{path}: experiment.scenario: " in err and words in err
