@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import check_counts, check_writable
 from sim.validation.facts.settings import DEFAULT_SEED
 
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     check_writable(out, "--out", folder=True)
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()
+    progress.status(f"simulating {args.replicates:,} runs of {events.scenario.name} ({source}) ...")
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
     with results.claim(out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import check_counts, check_writable, count
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
@@ -194,6 +195,7 @@ def _aggregate(args: argparse.Namespace, rp, ex) -> int:
 
         reps = np.arange(n)
         replay.check(rp, reps, rp.simulate(reps))
+    progress.status(f"explaining {n:,} runs x {rp.months} months ...")
     table = ex.aggregate(rp, n, changes_only=args.changes_only)
     if args.actor:
         table = table[table.actor == args.actor]

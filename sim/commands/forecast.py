@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         ledger.rows(args.ledger)  # an unreadable ledger (a FIFO, a device) is refused up front
 
     qs = forecast.load_questions(words[0])
+    progress.status(f"answering {len(qs.questions)} questions from {qs.replicates:,} runs ...")
     if args.seal:
         out, row = forecast.seal(qs, args.ledger, results.now(), args.posterior)
         import json
@@ -87,6 +89,7 @@ def verify(record: Path, ledger: Path) -> int:
     if not record.exists():
         raise SimInputError("no such record", file=str(record))
     ledger_mod.rows(ledger)  # read (bounded) before any work
+    progress.status(f"verifying {record}: hashes, then a re-run ...")
     checks = forecast.verify(record, ledger)
     for c in checks:
         print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")

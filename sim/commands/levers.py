@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import check_writable, count, finite
 from sim.errors import SimInputError
 
@@ -82,6 +83,7 @@ def levers(args: argparse.Namespace) -> int:
         )
     names = analysis.parameter_names(res.meta)
     case = lv.case(res.runs, args.outcome, args.above, args.below, args.per)
+    progress.status(f"ranking {len(names)} parameters over {len(res.runs):,} runs ...")
     result = lv.levers(
         res.runs,
         names,

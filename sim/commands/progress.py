@@ -4,7 +4,8 @@ Every long command (run, sweep, calibrate, validate, report, ...) shows its prog
 this module:
 
 - `say` prints one line on stderr saying what starts now ("screening 40 candidates (Morris)
-  ..."), on a terminal or in a log alike;
+  ..."), on a terminal or in a log alike; `status` the same on a terminal only (backtest,
+  forecast, whatif, explain, levers: commands whose output is their stdout);
 - `bar` shows a tqdm bar on stderr **on a terminal only** (pipes and log files stay free of
   redraws) and yields a `Progress` whose ``update(n)`` is always safe to call;
 - `stages` gives each stage of a multi-stage job its own bar.
@@ -26,6 +27,12 @@ from sim import signals
 def say(text: str) -> None:
     """One line on stderr saying what the command does now."""
     print(text, file=sys.stderr, flush=True)
+
+
+def status(text: str) -> None:
+    """Like `say`, on a terminal only: what a command that shows no bar is doing now."""
+    if on_terminal():
+        say(text)
 
 
 def on_terminal() -> bool:

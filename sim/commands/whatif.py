@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import (
     add_scenario_argument,
     add_size_arguments,
@@ -90,6 +91,7 @@ def whatif(args: argparse.Namespace) -> int:
     check_counts(args.replicates, args.months, args.seed)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
     force = _pairs(args.force, "--force", "united_states=isolate_iran")
+    progress.status(f"running both arms: {args.replicates:,} paired runs from {args.at} ...")
     res = wi.whatif(
         args.scenario,
         args.at,
