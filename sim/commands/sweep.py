@@ -13,9 +13,11 @@ from sim.commands.common import (
     add_posterior_argument,
     add_workers_argument,
     check_writable,
+    count,
     load_posterior,
 )
 from sim.errors import SimInputError
+from sim.scenario.limits import MAX_REPLICATES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--chunk-size",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=None,
         metavar="N",
         help="runs per chunk, rounded to whole points (default 2000)",

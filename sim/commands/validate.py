@@ -19,11 +19,13 @@ from sim.commands.common import (
     add_size_arguments,
     check_counts,
     check_run_size,
+    count,
     load_posterior,
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
+from sim.scenario.limits import MAX_DESIGN_POINTS, MAX_REPLICATES
 from sim.validation.facts.settings import DEFAULT_REPLICATES, DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--joint",
-        type=int,
+        type=count(1, MAX_DESIGN_POINTS),
         default=None,
         metavar="N",
         help="also draw N settings jointly from every evidence range (Latin hypercube) and "
@@ -63,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--joint-replicates",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=500,
         metavar="R",
         help="replicates per setting of --joint (default 500)",

@@ -10,6 +10,7 @@ from sim.commands.common import (
     add_scenario_argument,
     add_size_arguments,
     check_counts,
+    check_run_size,
     check_writable,
 )
 from sim.errors import SimInputError
@@ -89,6 +90,10 @@ def whatif(args: argparse.Namespace) -> int:
             check_writable(path, field, folder=False)
 
     check_counts(args.replicates, args.months, args.seed)
+    from sim.scenario import load
+
+    # two arms of replicates x months are held at once
+    check_run_size(2 * args.replicates, args.months or load(args.scenario).months)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
     force = _pairs(args.force, "--force", "united_states=isolate_iran")
     progress.status(f"running both arms: {args.replicates:,} paired runs from {args.at} ...")
