@@ -43,7 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"runs (default {DEFAULT_REPLICATES})",
     )
     p.add_argument(
-        "--seed", type=count(0, MAX_SEED), default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})"
+        "--seed",
+        type=count(0, MAX_SEED),
+        default=DEFAULT_SEED,
+        help=f"seed (default {DEFAULT_SEED})",
     )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
