@@ -99,6 +99,7 @@ def stopping() -> Iterator[None]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+        _received = None  # answered by whoever leaves the block
 
 
 def raise_if_stopped() -> None:

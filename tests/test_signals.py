@@ -125,3 +125,21 @@ def test_ctrl_c_on_calibrate_is_one_line_and_130(tmp_path, sampler):
         "sim calibrate: interrupted"
     )
     assert not out.exists()
+
+
+def test_the_progress_helper_raises_a_swallowed_stop_and_draws_nothing_off_a_terminal(capsys):
+    from sim.commands import progress
+
+    with progress.bar("x", 10, "run") as bar:
+        bar.update(3)  # no stop yet: nothing happens, nothing drawn (stderr is no terminal)
+    assert capsys.readouterr().err == ""
+    with signals.stopping():
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        with progress.bar("x", 10, "run") as bar, pytest.raises(signals.Stopped):
+            bar.update(1)
+        with pytest.raises(signals.Stopped):
+            progress.generations("calibrating")(0, 1, 10, 1)
