@@ -81,8 +81,10 @@ def stopping() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         global _received
         if os.getpid() != owner:
-            # A forked child inherits the handler: it simply stops, as it would have without
-            # one; its parent reports the interruption.
+            # A forked child inherits the handler (until `die_with_parent` runs in it): Ctrl-C
+            # is the parent's to answer; another stop ends the child as it would without one.
+            if signum == signal.SIGINT:
+                return
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
