@@ -24,6 +24,7 @@ from sim.model import engine, outcomes, rng
 from sim.model.engine import Month, Trajectory
 from sim.model.params import Params, compile_params
 from sim.scenario import Scenario, as_scenario, calendar, from_dict
+from sim.scenario.limits import MAX_MONTHS, MAX_REPLICATES, MAX_SEED, check_whole
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,11 @@ def from_results(path: str | Path, point: int | None = None) -> Replay:
         raise SimInputError("metadata lacks the resolved scenario", file=str(path))
     sc = from_dict(raw, str(meta.get("scenario_source") or path))
     params = compile_params(sc)
-    seed = int(meta.get("seed", 0))
-    months = int(meta.get("months") or sc.months)
-    reps = int(meta.get("replicates", 0))
+    where = str(path / "metadata.json")
+    # Numbers of a file sim wrote, checked as any input: a forged one must not allocate 22 GiB.
+    seed = check_whole(meta.get("seed", 0), "seed", 0, MAX_SEED, file=where)
+    months = check_whole(meta.get("months") or sc.months, "months", 1, MAX_MONTHS, file=where)
+    reps = check_whole(meta.get("replicates", 0), "replicates", 0, MAX_REPLICATES, file=where)
     if meta.get("kind") == "sweep":
         return _sweep_point(path, meta, sc, params, seed, months, reps, point)
     if point not in (None, 0):

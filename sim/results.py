@@ -28,7 +28,6 @@ Rules every writing command follows (one mechanism, here):
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import platform
@@ -49,7 +48,9 @@ import pandas as pd
 
 from sim import __version__
 from sim.errors import SimInputError
+from sim.scenario import files
 from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
+from sim.scenario.limits import MAX_DATA_BYTES
 
 FORMAT = "sim-results"
 FORMAT_VERSION = 1
@@ -563,7 +564,7 @@ def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes, in hex (data files, records and inputs whose identity a
     results directory, calibration or sealed forecast records).
     """
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return files.sha256(path, MAX_DATA_BYTES)
 
 
 def read_marked(path: str | Path, what: str, key: str, value: str, refusal: str) -> dict:
@@ -576,8 +577,8 @@ def read_marked(path: str | Path, what: str, key: str, value: str, refusal: str)
     if not meta_path.is_file():
         raise SimInputError(f"not a {what} (no metadata.json)", file=str(path))
     try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = json.loads(files.read_text(meta_path, (".json",)))  # bounded: 1 MiB at most
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise SimInputError(f"unreadable metadata.json: {exc}", file=str(meta_path)) from None
     if not isinstance(meta, dict) or meta.get(key) != value:
         raise SimInputError(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,12 +120,16 @@ class WhatIf:
 
 def month_of(scenario: Scenario, at: int | str) -> int:
     """The month of an intervention given as a month number or a "YYYY-MM" date."""
-    if isinstance(at, str) and not at.strip().isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    if isinstance(at, str) and not re.fullmatch(r"[0-9]{1,6}", at.strip()):
         try:
             month = calendar.month_of(at, scenario.start)
         except ValueError:
             raise SimInputError(
-                "not a month", field="--at", found=at, allowed=calendar.FORMAT
+                "not a month",
+                field="--at",
+                found=at,
+                allowed=f"a month number or {calendar.FORMAT}",
             ) from None
     else:
         month = int(at)

@@ -83,7 +83,7 @@ def one_line_error(proc, command, *words):
         (["run", "x.toml", "--bogus"], ["unrecognized arguments: --bogus"]),
         (["evidence", "--format", "html"], ["invalid choice: 'html'"]),
         (["run", "x.toml", "--replicates", "many"], ["--replicates", "'many'"]),
-        (["sweep", "x.toml", "--workers", "1e9"], ["--workers", "'1e9'"]),
+        (["sweep", "x.toml", "--workers", "1e9"], ["--workers", "above the limit"]),
         (["blocs", "x.csv", "--month", "1e9"], ["--month", "'1e9'"]),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,

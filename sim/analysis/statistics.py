@@ -20,6 +20,7 @@ from scipy import stats
 
 from sim.errors import SimInputError
 from sim.results import read_metadata
+from sim.scenario import files
 
 
 def events_of(runs: pd.DataFrame) -> tuple[str, ...]:
@@ -75,7 +76,14 @@ def load(path: str | Path) -> Results:
     meta = read_metadata(path)
     declared: list[dict[str, str]] = []
     if (path / "outcomes.json").exists():
-        declared = json.loads((path / "outcomes.json").read_text()).get("outcomes", [])
+        where = path / "outcomes.json"
+        text = files.read_text(where, (".json",))  # bounded, regular file
+        try:
+            declared = json.loads(text)["outcomes"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            declared = None
+        if not isinstance(declared, list) or not all(isinstance(o, dict) for o in declared):
+            raise SimInputError("not an outcomes record", file=str(where), field="outcomes")
     if meta.get("kind") == "sweep":
         for part in ("points.parquet", "runs"):
             if not (path / part).exists():

@@ -14,7 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import check_counts, check_writable
+from sim.commands import progress
+from sim.commands.common import check_counts, check_run_size, check_writable, count
+from sim.scenario.limits import MAX_REPLICATES, MAX_SEED
 from sim.validation.facts.settings import DEFAULT_SEED
 
 DEFAULT_REPLICATES = 2000
@@ -33,9 +35,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "events", type=Path, help="events file, e.g. backtests/history_2015_2025/events.toml"
     )
-    p.add_argument("--replicates", "-n", type=int, default=DEFAULT_REPLICATES,
-                   help=f"runs (default {DEFAULT_REPLICATES})")  # fmt: skip
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--replicates",
+        "-n",
+        type=count(1, MAX_REPLICATES),
+        default=DEFAULT_REPLICATES,
+        help=f"runs (default {DEFAULT_REPLICATES})",
+    )
+    p.add_argument(
+        "--seed",
+        type=count(0, MAX_SEED),
+        default=DEFAULT_SEED,
+        help=f"seed (default {DEFAULT_SEED})",
+    )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "--posterior",
@@ -66,11 +78,15 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
+    from sim.scenario import load
+
+    check_run_size(args.replicates, load(events.scenario).months)  # before any run
     out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
     check_writable(out, "--out", folder=True)
     results.check_target(out, args.force)  # refuse before minutes of simulation, not after
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()
+    progress.status(f"simulating {args.replicates:,} runs of {events.scenario.name} ({source}) ...")
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
     with results.claim(out):

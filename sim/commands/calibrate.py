@@ -12,9 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, check_writable
+from sim.commands import progress
+from sim.commands.common import add_scenario_argument, add_workers_argument, check_writable, count
+from sim.commands.sweep import check_scheduler
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
+from sim.scenario.limits import MAX_GENERATIONS, MAX_POPULATION, MAX_SEED, check_run_months
 
 DEFAULT_SEED = 2019
 DEFAULT_TOP = 5
@@ -33,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scenario_argument(p, BASELINE)
     p.add_argument(
         "--until",
-        type=int,
+        type=count(1946, 9999, "a year"),
         required=True,
         metavar="YEAR",
         help="data cutoff: no session that opened after this year is read",
@@ -47,13 +50,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--top",
-        type=int,
+        type=count(1, 1000),
         default=DEFAULT_TOP,
         help=f"how many screened parameters to calibrate (default {DEFAULT_TOP})",
     )
-    p.add_argument("--population", type=int, default=400, help="particles per generation")
-    p.add_argument("--generations", type=int, default=8, help="most generations (default 8)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--population",
+        type=count(10, MAX_POPULATION),
+        default=400,
+        help=f"particles per generation (default 400; at most {MAX_POPULATION:,})",
+    )
+    p.add_argument(
+        "--generations",
+        type=count(1, MAX_GENERATIONS),
+        default=8,
+        help=f"most generations (default 8; at most {MAX_GENERATIONS:,})",
+    )
+    p.add_argument(
+        "--seed",
+        type=count(0, MAX_SEED),
+        default=DEFAULT_SEED,
+        help=f"seed (default {DEFAULT_SEED})",
+    )
     p.add_argument(
         "--sampler",
         choices=("batch", "multicore"),
@@ -61,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="batch: a generation's particles in one engine call, reproducible (default); "
         "multicore: pyabc's MulticoreEvalParallelSampler, one call per particle",
     )
-    p.add_argument("--workers", type=int, default=2, help="processes of the multicore sampler")
+    add_workers_argument(p, 2, "processes of the multicore sampler (default 2)")
     p.add_argument(
         "--scheduler",
         default=None,
@@ -75,15 +93,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    for field, value, low in (
-        ("--population", args.population, 10),
-        ("--generations", args.generations, 1),
-        ("--workers", args.workers, 1),
-        ("--top", args.top, 1),
-        ("--seed", args.seed, 0),
-    ):
-        if value < low:
-            raise SimInputError(f"must be at least {low}", field=field, found=value)
+    """What argparse cannot check alone: parameters named twice, the scheduler's address."""
+    if args.parameters:
+        twice = sorted({n for n in args.parameters if args.parameters.count(n) > 1})
+        if twice:
+            raise SimInputError(
+                "a parameter is named twice", field="--parameters", found=twice[0],
+                allowed="each dotted name once",
+            )  # fmt: skip
+    if args.scheduler:
+        check_scheduler(args.scheduler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,11 +137,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         t0 = time.perf_counter()
         cands = problem_mod.candidates(base.params, ranges)
-        print(f"screening {len(cands)} candidates (Morris) ...", file=sys.stderr, flush=True)
+        progress.say(f"screening {len(cands)} candidates (Morris) ...")
         screened = screening.screen(base, cands, ranges, seed=args.seed)
         names = screened.top(args.top)
-        print(f"screening done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        progress.say(f"screening done in {time.perf_counter() - t0:.1f} s")
     problem = problem_mod.build(sc, path, names, ranges, args.until, args.seed)
+    check_run_months(args.population, problem.months, "--population")
     with results.claim(out):
         results.check_target(out, args.force)
         with results.staged(out) as tmp:
@@ -133,15 +153,14 @@ def run(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 scheduler=args.scheduler,
             )
-            print(
+            progress.say(
                 f"calibrating {len(problem.names)} parameters on "
                 f"{len(problem.statistics)} statistics "
                 f"(sessions {problem.observed.years[0]}-{problem.observed.years[-1]}, cutoff "
-                f"{args.until}) ...",
-                file=sys.stderr,
-                flush=True,
+                f"{args.until}) ..."
             )
-            cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=_progress())
+            show = progress.generations("calibrating")
+            cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=show)
             predicted = predictive.simulate(problem, cal.posterior, 1000, args.seed)
             bands = predictive.bands(problem, predicted)
             cover = predictive.coverage(bands)
@@ -167,19 +186,6 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(record.summary_lines(cal, cover)))
     print(f"calibration: {out}")
     return 0
-
-
-def _progress():
-    """A per-generation progress line on a terminal (nothing when stderr is not one)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(t: int, accepted: int, n: int, evaluated: int) -> None:
-        label = "prior sample" if t < 0 else f"generation {t}"
-        end = "\n" if accepted >= n else ""
-        print(f"\r{label}: {accepted}/{n} accepted of {evaluated}", end=end, file=sys.stderr)
-
-    return show
 
 
 def _figures(folder: Path, cal, screened, bands) -> None:

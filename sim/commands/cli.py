@@ -1,7 +1,8 @@
 """The `sim` command line: one subcommand per module in `sim.commands`.
 
-Exit status: 0 success, 2 bad input or usage, 1 internal failure, 130 interrupted, 141 when
-the reader of the output went away (``sim run --list-parameters | head``).
+Exit status: 0 success, 2 bad input or usage, 1 internal failure, 130 interrupted (Ctrl-C;
+143 SIGTERM, 129 SIGHUP: `sim.signals`), 141 when the reader of the output went away
+(``sim run --list-parameters | head``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from sim import __version__
+from sim import __version__, signals
 from sim.errors import SimInputError
 
 # Each name is a module in sim/commands exposing `register(subparsers)`; the module's parser
@@ -37,6 +38,12 @@ COMMANDS = (
     "explore",
 )
 
+
+# What bare `sim` prints: a usage line and where to look, not the whole help.
+SHORT_USAGE = (
+    "usage: sim COMMAND [options]  (sim run, sweep, calibrate, forecast, report, ...)\n"
+    "`sim --help` lists the commands; `sim COMMAND --help` explains one."
+)
 
 # Exit status when stdout is a pipe whose reader closed it: what a program killed by SIGPIPE
 # reports to the shell (128 + 13).
@@ -89,19 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) or a usage error (2), already printed
         return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
+        print(SHORT_USAGE, file=sys.stderr)
         return 2
     try:
-        return int(args.func(args) or 0)
+        with signals.stopping():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            status = int(args.func(args) or 0)
+            signals.raise_if_stopped()  # a stop some library swallowed still stops
+            return status
     except SimInputError as exc:
         print(f"sim {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
         # A command that writes says what it kept by raising KeyboardInterrupt(text); other
         # interruptions claim nothing.
-        what = f"; {exc}" if str(exc) else ""
+        name = signals.signal_name(exc)
+        what = (f" ({name})" if name else "") + (f"; {exc}" if str(exc) else "")
         print(f"sim {args.command}: interrupted{what}", file=sys.stderr)
-        return 130
+        return signals.exit_status(exc)
 
 
 def entry() -> None:

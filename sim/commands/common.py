@@ -1,28 +1,29 @@
-"""Arguments and checks that several subcommands share: the scenario, run sizes, seeds, output
-paths and progress bars.
+"""Arguments and checks that several subcommands share: the scenario, run sizes, seeds, worker
+counts and output paths (progress bars: `sim.commands.progress`).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
-import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.errors import SimInputError
 from sim.scenario.limits import (
     MAX_MONTHS,
     MAX_REPLICATES,
     MAX_SEED,
+    WORKERS_PER_CPU,
     check_count,
     check_run_months,
     integer_range,
+    max_workers,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +62,33 @@ def count(low: int, high: int, why: str = "") -> Callable[[str], int]:
 
     parse.__name__ = "whole number"  # argparse names the type in some messages
     return parse
+
+
+def finite(text: str) -> float:
+    """An argparse type: a finite decimal number (``nan`` and ``inf`` are refused: no
+    threshold or share is ever either).
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number (found {text!r})") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number (found {text!r})")
+    return value
+
+
+finite.__name__ = "number"
+
+
+def add_workers_argument(p: argparse.ArgumentParser, default: int, text: str) -> None:
+    """``--workers N``: worker processes, refused above `limits.max_workers` (4 per CPU)."""
+    cap = max_workers()
+    p.add_argument(
+        "--workers",
+        type=count(1, cap, f"{WORKERS_PER_CPU} per CPU of this machine"),
+        default=default,
+        help=f"{text}; at most {cap} here ({WORKERS_PER_CPU} per CPU)",
+    )
 
 
 def add_size_arguments(p: argparse.ArgumentParser, replicates: int, seed: int) -> None:
@@ -126,48 +154,6 @@ def check_writable(path: Path, field: str, *, folder: bool) -> None:
         ) from None
     os.close(fd)
     os.unlink(probe)
-
-
-@contextmanager
-def progress_bar(total: int | None, desc: str, unit: str) -> Iterator[Any]:
-    """A tqdm bar on stderr when stderr is a terminal; ``None`` (no output) otherwise.
-
-    Pipes and log files stay free of bar redraws; callers skip their updates on ``None``.
-    """
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr) as bar:
-        yield bar
-
-
-@contextmanager
-def progress_stages(unit: str) -> Iterator[Callable[[str, int, int], None] | None]:
-    """Like `progress_bar` for work in stages: yields ``progress(stage, done, total)``.
-
-    Each stage gets its own bar, closed (and left on screen) when the stage is done.
-    """
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr)
-        bars[stage].update(done - bars[stage].n)
-        if done >= total:
-            bars[stage].close()
-
-    try:
-        yield progress
-    finally:
-        for bar in bars.values():
-            bar.close()
 
 
 def add_posterior_argument(p: argparse.ArgumentParser) -> None:

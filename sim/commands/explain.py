@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_counts, check_writable
+from sim.commands import progress
+from sim.commands.common import check_counts, check_writable, count
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
+from sim.scenario.limits import (
+    MAX_DESIGN_POINTS,
+    MAX_MONTHS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    check_run_months,
+)
 
 DEFAULT_REPLICATES = 100
 
@@ -31,9 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=BASELINE,
         help="scenario file or results directory (default: the shipped baseline scenario)",
     )
-    p.add_argument("--replicate", "-r", type=int, default=None, help="explain one run")
+    p.add_argument(
+        "--replicate", "-r", type=count(0, MAX_REPLICATES), default=None, help="explain one run"
+    )
     when = p.add_mutually_exclusive_group()
-    when.add_argument("--month", type=int, default=None, help="month of the run (1 = start)")
+    when.add_argument(
+        "--month", type=count(1, MAX_MONTHS), default=None, help="month of the run (1 = start)"
+    )
     when.add_argument("--date", default=None, help="calendar month of the run, e.g. 2017-03")
     p.add_argument(
         "--actor",
@@ -42,17 +54,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "actor for the average)",
     )
     p.add_argument("--against", default=None, help="compare with this action (one run)")
-    p.add_argument("--point", type=int, default=None, help="design point of a sweep's results")
+    p.add_argument(
+        "--point",
+        type=count(0, MAX_DESIGN_POINTS),
+        default=None,
+        help="design point of a sweep's results",
+    )
     p.add_argument(
         "--replicates",
         "-n",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=None,
         help=f"runs to average over (default: all of a results directory's, or "
         f"{DEFAULT_REPLICATES} of a scenario)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of a scenario's runs (default 0)")
-    p.add_argument("--months", type=int, default=None, help="horizon of a scenario's runs")
+    p.add_argument(
+        "--seed",
+        type=count(0, MAX_SEED),
+        default=0,
+        help="seed of a scenario's runs (default 0)",
+    )
+    p.add_argument(
+        "--months",
+        type=count(1, MAX_MONTHS, "the cap on a scenario's horizon"),
+        default=None,
+        help="horizon of a scenario's runs",
+    )
     p.add_argument(
         "--set",
         dest="overrides",
@@ -86,12 +113,13 @@ def _replay(args: argparse.Namespace):
         return replay.from_results(source, args.point)
     if args.point is not None:
         raise SimInputError("applies to a sweep's results directory only", field="--point")
-    check_counts(args.replicates or DEFAULT_REPLICATES, args.months, args.seed)
+    n = DEFAULT_REPLICATES if args.replicates is None else args.replicates
+    check_counts(n, args.months, args.seed)
     return replay.from_scenario(
         source,
         parse_overrides(args.overrides),
         seed=args.seed,
-        replicates=args.replicates or DEFAULT_REPLICATES,
+        replicates=n,
         months=args.months,
     )
 
@@ -155,11 +183,12 @@ def waterfall_steps(acc, top: int = 8) -> list[tuple[str, float]]:
 
 
 def _aggregate(args: argparse.Namespace, rp, ex) -> int:
-    n = args.replicates or rp.replicates
+    n = rp.replicates if args.replicates is None else args.replicates
     if n < 1 or n > rp.replicates:
         raise SimInputError(
             "out of range", field="--replicates", found=n, allowed=f"1 to {rp.replicates}"
         )
+    check_run_months(n, rp.months, "--replicates")  # before anything is simulated
     if rp.stored is not None:  # the reruns must be the stored runs, or explain nothing
         import numpy as np
 
@@ -167,6 +196,7 @@ def _aggregate(args: argparse.Namespace, rp, ex) -> int:
 
         reps = np.arange(n)
         replay.check(rp, reps, rp.simulate(reps))
+    progress.status(f"explaining {n:,} runs x {rp.months} months ...")
     table = ex.aggregate(rp, n, changes_only=args.changes_only)
     if args.actor:
         table = table[table.actor == args.actor]

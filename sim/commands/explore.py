@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from sim import signals
 from sim.errors import SimInputError
 
 DEFAULT_PORT = 8765
@@ -192,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
             stop(proc)
         how = f" ({exc})" if isinstance(exc, StopRequested) else ""
         print(f"sim explore: stopped{how}", file=sys.stderr)
+        signals.forget()  # answered here: the server stopped, exit 0
         return 0
     finally:
         for sig, handler in previous.items():

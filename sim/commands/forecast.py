@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import check_writable
 from sim.errors import SimInputError
 
@@ -74,13 +75,16 @@ def run(args: argparse.Namespace) -> int:
         return max(codes)
     if len(words) != 1:
         raise SimInputError("expected one questions file", found=" ".join(words))
+    from sim import results
+    from sim.validation.forecast import forecast, ledger
+
     if args.seal:
         check_writable(args.ledger, "--ledger", folder=False)
-    from sim import results
-    from sim.validation.forecast import forecast
+        ledger.rows(args.ledger)  # an unreadable ledger (a FIFO, a device) is refused up front
 
     qs = forecast.load_questions(words[0])
     skill = _skill(args.skill, qs, args.posterior) if args.skill else None
+    progress.status(f"answering {len(qs.questions)} questions from {qs.replicates:,} runs ...")
     if args.seal:
         out, row = forecast.seal(qs, args.ledger, results.now(), args.posterior)
         import json
@@ -96,9 +100,12 @@ def run(args: argparse.Namespace) -> int:
 def verify(record: Path, ledger: Path) -> int:
     """Print each verification check; 0 if all pass, 1 if any fails."""
     from sim.validation.forecast import forecast
+    from sim.validation.forecast import ledger as ledger_mod
 
-    if not record.is_file():
+    if not record.exists():
         raise SimInputError("no such record", file=str(record))
+    ledger_mod.rows(ledger)  # read (bounded) before any work
+    progress.status(f"verifying {record}: hashes, then a re-run ...")
     checks = forecast.verify(record, ledger)
     for c in checks:
         print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.detail}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_writable
+from sim.commands import progress
+from sim.commands.common import check_writable, count, finite
 from sim.errors import SimInputError
 
 
@@ -24,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", type=Path, help="a `sim sweep` results directory")
     p.add_argument("--outcome", required=True, help="outcome column, e.g. betrayal")
     side = p.add_mutually_exclusive_group()
-    side.add_argument("--above", type=float, default=None, help="case: value above this")
-    side.add_argument("--below", type=float, default=None, help="case: value below this")
+    side.add_argument("--above", type=finite, default=None, help="case: value above this")
+    side.add_argument("--below", type=finite, default=None, help="case: value below this")
     p.add_argument(
         "--per",
         choices=("run", "point"),
@@ -34,14 +35,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--density",
-        type=float,
+        type=finite,
         default=None,
         help="density target of the region (default: halfway from the base rate to 1)",
     )
-    p.add_argument("--peel-alpha", type=float, default=0.05, help="PRIM peeling step (0.05)")
-    p.add_argument("--paste-alpha", type=float, default=0.05, help="PRIM pasting step (0.05)")
-    p.add_argument("--mass-min", type=float, default=0.05, help="smallest box mass (0.05)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the extra-trees (default 0)")
+    p.add_argument("--peel-alpha", type=finite, default=0.05, help="PRIM peeling step (0.05)")
+    p.add_argument("--paste-alpha", type=finite, default=0.05, help="PRIM pasting step (0.05)")
+    p.add_argument("--mass-min", type=finite, default=0.05, help="smallest box mass (0.05)")
+    p.add_argument(
+        "--seed",
+        type=count(0, 2**32 - 1, "the extra-trees' seed range"),
+        default=0,
+        help="seed of the extra-trees (default 0)",
+    )
     p.add_argument(
         "--figure",
         type=Path,
@@ -66,6 +72,8 @@ def levers(args: argparse.Namespace) -> int:
     ):
         if not low < value < high:
             raise SimInputError(f"must be in ({low}, {high})", field=name, found=value)
+    if args.density is not None and not 0 < args.density <= 1:
+        raise SimInputError("must be in (0, 1]", field="--density", found=args.density)
     res = analysis.load(args.results)
     if res.kind != "sweep":
         raise SimInputError(
@@ -75,6 +83,7 @@ def levers(args: argparse.Namespace) -> int:
         )
     names = analysis.parameter_names(res.meta)
     case = lv.case(res.runs, args.outcome, args.above, args.below, args.per)
+    progress.status(f"ranking {len(names)} parameters over {len(res.runs):,} runs ...")
     result = lv.levers(
         res.runs,
         names,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_writable, progress_stages
+from sim.commands import progress as progress_display
+from sim.commands.common import check_writable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +56,7 @@ def report(args: argparse.Namespace) -> int:
     from sim import report as report_module
 
     check_writable(args.out, "--out", folder=False)
-    with progress_stages("step") as progress:  # loading results, then drawing figures
+    with progress_display.stages("step") as progress:  # loading results, then drawing figures
         out = report_module.write(
             args.results,
             args.out,

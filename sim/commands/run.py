@@ -7,6 +7,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from sim import signals
+from sim.commands import progress
 from sim.commands.common import (
     add_posterior_argument,
     add_scenario_argument,
@@ -106,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 res = _write(args, sc, overrides, tmp, post)
                 spread = _spread(args, sc, overrides, post, draws, tmp)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 # `staged` removes the temporary folder; an existing `out` stays as it was.
-                raise KeyboardInterrupt(f"nothing was written to {out}") from None
+                raise signals.noted(exc, f"nothing was written to {out}") from None
     print(
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"
@@ -126,7 +128,6 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
     from sim.report import figures
 
     started = results.now()
-    bar = _progress(args.replicates)
     params = compile_params(sc)
     kept = _KeptSeries(params)
     labels = {a.id: a.label for a in sc.actors}
@@ -144,19 +145,16 @@ def _write(args: argparse.Namespace, sc, overrides: dict[str, str], tmp: Path, p
             writer.write(block)
             kept.add(table)
 
-        try:
+        with progress.bar("simulating", args.replicates, "run", minimum=5000) as bar:
             res = api.simulate(
                 sc,
                 replicates=args.replicates,
                 seed=args.seed,
                 months=args.months,
-                progress=bar.update if bar else None,
+                progress=bar.update,
                 posterior=post,
                 on_series=keep,
             )
-        finally:
-            if bar:
-                bar.close()
     results.write_table(results.tagged(res.runs, sc.name, args.seed), tmp / "runs.parquet", units)
     record = {
         "outcomes": results.outcomes_record(declared),
@@ -313,11 +311,3 @@ def intervals_note(note: str = "", spread: dict | None = None) -> str:
             "numbers are uncertain, so these probabilities may be far off."
         )
     return text
-
-
-def _progress(total: int):
-    if not sys.stderr.isatty() or total < 5000:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="run", desc="simulating", file=sys.stderr)

@@ -7,8 +7,17 @@ import logging
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_posterior_argument, check_writable, load_posterior
+from sim import signals
+from sim.commands import progress
+from sim.commands.common import (
+    add_posterior_argument,
+    add_workers_argument,
+    check_writable,
+    count,
+    load_posterior,
+)
 from sim.errors import SimInputError
+from sim.scenario.limits import MAX_REPLICATES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "experiment", help="experiment file (TOML), e.g. experiments/betrayal_sweep.toml"
     )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="local worker processes (default 1: run in this process)",
-    )
+    add_workers_argument(p, 1, "local worker processes (default 1: run in this process)")
     p.add_argument(
         "--scheduler",
         default=None,
@@ -43,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--chunk-size",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=None,
         metavar="N",
         help="runs per chunk, rounded to whole points (default 2000)",
@@ -77,30 +81,20 @@ def run(args: argparse.Namespace) -> int:
     post = load_posterior(args.posterior, exp.scenario)
     out = args.out or results.default_dir(exp.name)
     check_writable(out, "--out", folder=True)
-    bars = []
-
-    def progress(total: int, done: int):
-        if not sys.stderr.isatty():
-            return None
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, initial=done, unit="run", desc=exp.name, file=sys.stderr)
-        bars.append(bar)
-        return bar.update
-
     try:
-        summary = sweep.run_sweep(
-            exp,
-            out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            chunk_size=args.chunk_size,
-            force=args.force,
-            keep_going=args.keep_going,
-            command=sys.argv[1:] if sys.argv else None,
-            progress=progress,
-            posterior=post,
-        )
+        with progress.bar(exp.name, None, "run") as bar:
+            summary = sweep.run_sweep(
+                exp,
+                out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                chunk_size=args.chunk_size,
+                force=args.force,
+                keep_going=args.keep_going,
+                command=sys.argv[1:] if sys.argv else None,
+                progress=bar.start,
+                posterior=post,
+            )
     except sweep.RunFailure as exc:
         print(f"sim sweep: error: {exc}", file=sys.stderr)
         return 1
@@ -112,15 +106,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if results.is_own(out):  # the sweep had started: its metadata now says "interrupted"
-            raise KeyboardInterrupt(
-                f"finished chunks are kept in {out}; run the same command again to resume"
+            raise signals.noted(
+                exc, f"finished chunks are kept in {out}; run the same command again to resume"
             ) from None
         raise
-    finally:
-        for bar in bars:
-            bar.close()
     where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.workers} worker(s)"
     print(
         f"{exp.name}: {summary.runs} runs ({summary.chunks} chunks, {summary.skipped} already "

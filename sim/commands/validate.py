@@ -12,18 +12,20 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
+from sim.commands import progress
 from sim.commands.common import (
     add_posterior_argument,
     add_scenario_argument,
     add_size_arguments,
     check_counts,
     check_run_size,
+    count,
     load_posterior,
-    progress_bar,
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, load
 from sim.scenario.evidence import evidence_ranges
+from sim.scenario.limits import MAX_DESIGN_POINTS, MAX_REPLICATES
 from sim.validation.facts.settings import DEFAULT_REPLICATES, DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--joint",
-        type=int,
+        type=count(1, MAX_DESIGN_POINTS),
         default=None,
         metavar="N",
         help="also draw N settings jointly from every evidence range (Latin hypercube) and "
@@ -63,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--joint-replicates",
-        type=int,
+        type=count(1, MAX_REPLICATES),
         default=500,
         metavar="R",
         help="replicates per setting of --joint (default 500)",
@@ -86,11 +88,10 @@ def run(args: argparse.Namespace) -> int:
             raise SimInputError("must be at least 1", field="--joint", found=args.joint)
     post = load_posterior(args.posterior, sc)
     steps = 1 + 2 * len(ranges or {})  # the checks as given, then each parameter end
-    with progress_bar(steps, "validating", "pass") as bar:
-        update = bar.update if bar else None
+    with progress.bar("validating", steps, "pass") as bar:
+        update = bar.update
         results = validation.validate(sc, args.replicates, args.seed, args.months, posterior=post)
-        if update:
-            update(1)
+        update(1)
         table = None
         if ranges and results:
             table = validation.at_range_ends(
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(render_range_ends(table, results))
     if args.joint is not None:
-        with progress_bar(args.joint, "joint settings", "setting") as bar:
+        with progress.bar("joint settings", args.joint, "setting") as bar:
             table = validation.joint(
                 sc,
                 evidence_ranges(args.scenario),
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
                 args.joint_replicates,
                 args.seed,
                 args.months,
-                progress=bar.update if bar else None,
+                progress=bar.update,
             )
         print()
         print(render_joint(table, args.joint, args.joint_replicates))

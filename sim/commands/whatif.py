@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.commands import progress
 from sim.commands.common import (
     add_scenario_argument,
     add_size_arguments,
     check_counts,
+    check_run_size,
     check_writable,
 )
 from sim.errors import SimInputError
@@ -96,6 +98,10 @@ def whatif(args: argparse.Namespace) -> int:
             found=args.old_force[0],
         )
     check_counts(args.replicates, args.months, args.seed)
+    from sim.scenario import load
+
+    # two arms of replicates x months are held at once
+    check_run_size(2 * args.replicates, args.months or load(args.scenario).months)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
     impose = _pairs(args.impose, "--impose", "united_states=isolate_iran")
     if not (changes or impose or args.event):
@@ -104,6 +110,7 @@ def whatif(args: argparse.Namespace) -> int:
             field="--set",
             allowed="at least one --set, --impose or --event",
         )
+    progress.status(f"running both arms: {args.replicates:,} paired runs from {args.at} ...")
     try:
         res = wi.whatif(
             args.scenario,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 
-_DATE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# fullmatch, ASCII digits: "2015-12\n" or full-width digits are not a month.
+_DATE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 FORMAT = "a month as YYYY-MM, e.g. 2015-12"
 
 
 def parse(text: str) -> tuple[int, int]:
     """(year, month) of a "YYYY-MM" string; ValueError if it is not one."""
-    m = _DATE.match(text) if isinstance(text, str) else None
+    m = _DATE.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise ValueError(f"not {FORMAT}: {text!r}")
     return int(m.group(1)), int(m.group(2))

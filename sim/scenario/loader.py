@@ -28,6 +28,8 @@ RELATION_WEIGHTS = ("alignment", "reciprocity", "trust", "autonomy")
 # The shipped baseline (the default scenario of the commands that take one), found in a source
 # checkout and in an installed wheel alike.
 BASELINE = shipped.path("scenarios", "baseline.toml")
+# The smallest temperature of a choice: below it utilities / temperature leave the floats.
+MIN_TEMPERATURE = 1e-6
 DYNAMICS = ("rate", "overlap", "balance", "action", "trust", "evidence", "atmosphere")
 
 
@@ -389,7 +391,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
                     allowed=", ".join(deal_ids) or "a deal declared under [deals]",
                 )
 
-    outcome_specs = sections.outcomes(c, c.table(raw, "", "outcomes"), action_ids)
+    outcome_specs = sections.outcomes(c, c.table(raw, "", "outcomes"), action_ids, months)
 
     events = []
     for eid, doc in c.table(raw, "", "events", required=False, most=MAX_EVENTS).items():
@@ -486,11 +488,20 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
                 **effects,
             )
         )
+    if not any(a.available for a in actions):
+        # with nothing to choose, the choice rule divides by zero (NaN state)
+        c.fail(
+            f + ".actions",
+            "no available action (every action has available = false)",
+            allowed="at least one action an actor can choose",
+        )
     return Actor(
         id=aid,
         label=c.text(doc, f, "label", default=aid),
         capability=c.number(doc, f, "capability", 0, 1e6, lo_open=True),
-        temperature=c.number(doc, f, "temperature", 0, 100, lo_open=True),
+        # from MIN_TEMPERATURE up: at 5e-324 the choice rule's 1 / temperature overflows and
+        # every probability becomes NaN
+        temperature=c.number(doc, f, "temperature", MIN_TEMPERATURE, 100),
         memory=c.number(doc, f, "memory", 0, 1, lo_open=True),
         position=c.numbers_by(
             c.table(doc, f, "position"), f + ".position", issue_ids, -1, 1, complete=True

@@ -160,9 +160,12 @@ def deals(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> t
     return tuple(out)
 
 
-def outcomes(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -> tuple:
+def outcomes(
+    c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]], horizon: int = 10_000
+) -> tuple:
     """Validate ``[outcomes]``: each declaration has a registered ``kind`` and that kind's
-    fields (the kind checks them: `sim.scenario.outcome_kinds`).
+    fields (the kind checks them: `sim.scenario.outcome_kinds`); a number of ``months`` an
+    outcome must hold is within the scenario's ``horizon`` (a longer one can never hold).
     """
     kinds = outcome_kinds.known()
     out = []
@@ -174,6 +177,9 @@ def outcomes(c: Checker, doc: Mapping, actions: Mapping[str, tuple[str, ...]]) -
         c.keys(o, f, ("kind", "label", *kind.keys))
         fields: dict[str, Any] = {"label": c.text(o, f, "label", default=oid)}
         fields.update(kind.declare(c, o, f, actions))
+        held = fields.get("months")
+        if isinstance(held, int) and not isinstance(held, bool) and held > horizon:
+            c.fail(f, f"months = {held} is longer than the scenario's {horizon} months")
         out.append(OutcomeSpec(id=oid, kind=kind.name, fields=fields))
     return tuple(out)
 

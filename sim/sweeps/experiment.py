@@ -177,7 +177,13 @@ def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
             allowed=PLAIN_NAME_TEXT,
         )
     scenario_path = _scenario_path(meta, path)
-    scenario = load(scenario_path)
+    try:
+        scenario = load(scenario_path)
+    except SimInputError as exc:
+        # name the experiment's own field first: that is what the user wrote
+        raise SimInputError(
+            f"the scenario it names is refused: {exc}", file=str(path), field="experiment.scenario"
+        ) from None
     method = design.get("method")
     if method not in DESIGNS:
         raise SimInputError(
@@ -313,7 +319,7 @@ def _scenario_path(meta: Mapping, path: Path) -> Path:
     # in a checkout and in an installed wheel alike.
     for base in (path.resolve().parent, shipped.root(), Path.cwd()):
         candidate = (base / value).resolve()
-        if candidate.is_file():
+        if candidate.exists():  # a device or folder is then refused by the bounded reader
             return candidate
     raise SimInputError(
         "scenario file not found (relative to the experiment file or the shipped files)",

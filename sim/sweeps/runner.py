@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import results
+from sim import results, signals
 from sim.errors import SimInputError
 from sim.model import engine, outcomes, rng
 from sim.model.engine import Trajectory
@@ -296,8 +296,19 @@ def execute(
             yield run_chunk(task)
     else:
         ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Workers die with their parent (even a SIGKILLed one) and leave Ctrl-C to it.
+        pool = ProcessPoolExecutor(
+            workers, ctx, initializer=signals.die_with_parent, initargs=(os.getpid(),)
+        )
+        try:
             yield from windowed(pool, tasks, 2 * workers)
+        except BaseException:
+            # Interrupted or failed: stop the workers now rather than wait for their chunks.
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
 def _dask(tasks: Iterable[ChunkTask], address: str) -> Iterator[ChunkResult]:

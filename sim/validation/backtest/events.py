@@ -20,6 +20,7 @@ run of a trajectory; `persistence` for the world frozen in its starting state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,8 @@ def _event(eid: str, doc: Any, src: str, calibration_end: str) -> Event:
         _fail(src, f"{field}.observed", "expected true or false", found=observed)
     if not binary and (isinstance(observed, bool) or not isinstance(observed, (int, float))):
         _fail(src, f"{field}.observed", "expected a number", found=observed)
+    if not binary and not math.isfinite(observed):  # a NaN observation scores as nothing
+        _fail(src, f"{field}.observed", "expected a finite number", found=observed)
     return Event(
         id=eid,
         label=_text(doc, src, field, "label"),

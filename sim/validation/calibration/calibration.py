@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import signals
 from sim.errors import SimInputError
 from sim.validation.calibration.problem import Problem
 
@@ -82,6 +83,7 @@ def _sampler(problem: Problem, settings: Settings, progress: Callable | None):
             ) from None
         return pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=8)
     if settings.sampler == "multicore":
+        signals.quiet_forks()  # its forked workers leave Ctrl-C to us and die with us
         return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers)
     if settings.sampler == "batch":
         from sim.validation.calibration.batch_sampler import BatchSampler

@@ -15,6 +15,8 @@ A posterior calibrated on a scenario serves that scenario and every scenario tha
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +26,10 @@ import pandas as pd
 
 from sim.errors import SimInputError
 from sim.model import rng
-from sim.results import file_sha256, read_marked
-from sim.scenario import Scenario, read_toml
+from sim.results import read_marked
+from sim.scenario import Scenario, files, read_toml
 from sim.scenario.evidence import extends_chain
+from sim.scenario.limits import MAX_DATA_BYTES
 from sim.validation.data.measurement import PARAMETERS as MEASUREMENT
 
 KIND = "calibration"
@@ -81,23 +84,45 @@ def read_metadata(path: str | Path) -> dict:
 
 
 def load(path: str | Path) -> Posterior:
-    """Read a calibration directory's posterior (checked: columns, finite values, weights)."""
+    """Read a calibration directory's posterior (checked: the scenario it names, columns,
+    finite values, weights).
+    """
     path = Path(path)
     meta = read_metadata(path)
+    where = str(path / "metadata.json")
+    scenario = meta.get("scenario_name")
+    if not isinstance(scenario, str) or not scenario:
+        raise SimInputError(
+            "a calibration must name the scenario it was calibrated on",
+            file=where,
+            field="scenario_name",
+            allowed="the scenario's name, as `sim calibrate` writes it",
+        )
+    until = meta.get("until")
+    if isinstance(until, bool) or not isinstance(until, int):
+        raise SimInputError("expected a year", file=where, field="until", found=until)
+    calibrated = meta.get("parameters_calibrated", [])
+    if not isinstance(calibrated, list) or not all(isinstance(n, str) for n in calibrated):
+        raise SimInputError(
+            "expected a list of dotted parameter names", file=where, field="parameters_calibrated"
+        )
     file = path / FILE
+    data = files.read_bytes(file, (".parquet",), MAX_DATA_BYTES)
     try:
-        table = pd.read_parquet(file)
+        table = pd.read_parquet(io.BytesIO(data))
     except (OSError, ValueError) as exc:
         raise SimInputError(f"unreadable posterior: {exc}", file=str(file)) from None
-    calibrated = meta.get("parameters_calibrated", [])
     names = tuple(n for n in calibrated if n not in MEASUREMENT)
     measured = tuple(n for n in calibrated if n in MEASUREMENT)
     missing = [n for n in (*names, *measured, "weight") if n not in table.columns]
     if missing:
         raise SimInputError("column missing", file=str(file), field=missing[0])
-    values = table[list(names)].to_numpy(dtype=float)
-    extra = table[list(measured)].to_numpy(dtype=float)
-    weights = table["weight"].to_numpy(dtype=float)
+    try:
+        values = table[list(names)].to_numpy(dtype=float)
+        extra = table[list(measured)].to_numpy(dtype=float)
+        weights = table["weight"].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise SimInputError("expected numbers in every column", file=str(file)) from None
     finite = np.isfinite(values).all() and np.isfinite(extra).all()
     if len(table) == 0 or not finite or not np.isfinite(weights).all():
         raise SimInputError("expected finite values in every row", file=str(file))
@@ -105,12 +130,12 @@ def load(path: str | Path) -> Posterior:
         raise SimInputError("weights must be >= 0 with a positive sum", file=str(file))
     return Posterior(
         path=str(path),
-        scenario=str(meta.get("scenario_name", "")),
-        until=int(meta.get("until", 0)),
+        scenario=scenario,
+        until=until,
         names=names,
         values=values,
         weights=weights / weights.sum(),
-        sha256=file_sha256(file),
+        sha256=hashlib.sha256(data).hexdigest(),
         measurement_names=measured,
         measurement_values=extra,
     )
@@ -138,7 +163,7 @@ def check_scenario(posterior: Posterior, scenario: Scenario) -> None:
     extends, or one that learned a number the scenario does not have.
     """
     names = lineage(scenario)
-    if posterior.scenario and posterior.scenario not in names:
+    if posterior.scenario not in names:
         raise SimInputError(
             "posterior was calibrated on another scenario (neither this one nor one it extends)",
             file=posterior.path,
@@ -155,3 +180,23 @@ def check_scenario(posterior: Posterior, scenario: Scenario) -> None:
                 field=name,
                 allowed=f"dotted names of {scenario.name} (`sim run SCENARIO --list-parameters`)",
             )
+    check_ranges(posterior, scenario)
+
+
+def check_ranges(posterior: Posterior, scenario: Scenario) -> None:
+    """Refuse a posterior whose values leave the scenario's ranges (a hazard of 7.0): each
+    parameter's smallest and largest value is checked as the scenario checks its own numbers.
+    """
+    for k, name in enumerate(posterior.names):
+        column = posterior.values[:, k]
+        for value in (column.min(), column.max()):
+            try:
+                scenario.with_overrides({name: float(value)})
+            except SimInputError as exc:
+                raise SimInputError(
+                    f"posterior value outside the scenario's range ({exc.detail})",
+                    file=str(Path(posterior.path) / FILE),
+                    field=name,
+                    found=float(value),
+                    allowed=exc.allowed,
+                ) from None

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimInputError
-from sim.scenario import calendar, read_toml
+from sim.scenario import calendar, files, read_toml
 from sim.scenario.evidence import extends_chain
 from sim.validation.data import unga
 
@@ -51,10 +51,27 @@ class Measurement:
     data_source: str = "unga"  # the kind of data (`sim.validation.data.source`), ``data.source``
 
     def data_path(self) -> Path:
-        """The data file this declaration names."""
-        from sim.scenario import shipped
+        """The data file this declaration names: inside the shipped data/ folder only (no
+        absolute path, no way out through ``..`` or a link), and existing.
+        """
+        path = data_file(self.file, self.source)
+        if not path.is_file():
+            raise SimInputError(
+                "names a data file that does not exist (or is not a file)",
+                file=self.source,
+                field="data.file",
+                found=self.file,
+                allowed="a file under the shipped data/ folder (unga/ideal_points_2000_2019.csv)",
+            )
+        return path
 
-        return shipped.path("data", *Path(self.file).parts)
+
+def data_file(name: object, declaration: str) -> Path:
+    """Where the ``data.file`` of a declaration points, refused outside the shipped data/."""
+    from sim.scenario import shipped
+
+    data = shipped.path("data")
+    return files.inside(name, data, (data,), file=declaration, field="data.file")
 
 
 def declaration_path(scenario_path: str | Path) -> Path:
@@ -98,6 +115,7 @@ def load_declaration(scenario_path: str | Path, actors: tuple[str, ...]) -> Meas
     file = data.get("file")
     if not isinstance(file, str) or not file:
         raise SimInputError("expected a file name under data/", file=src, field="data.file")
+    data_file(file, src)  # refused at once when it points outside the shipped data
     anchor = _span(data, "anchor", src, 1946, 3000)
     months = _span(data, "session_months", src, 1, 12)
     states: dict[str, tuple[str, ...]] = {}

@@ -20,7 +20,8 @@ import pandas as pd
 
 from sim.errors import SimInputError
 from sim.results import file_sha256
-from sim.scenario import shipped
+from sim.scenario import files, shipped
+from sim.scenario.limits import MAX_DATA_BYTES
 
 SHIPPED = ("data", "unga", "ideal_points_2000_2019.csv")
 COLUMNS = (
@@ -96,8 +97,6 @@ def load(until: int, path: str | Path | None = None) -> Data:
     if isinstance(until, bool) or not isinstance(until, int):
         raise SimInputError("expected a year", field="until", found=until)
     path = Path(path) if path is not None else default_path()
-    if not path.is_file():
-        raise SimInputError("data file not found", file=str(path))
     records = list(_rows(path, until))
     if not records:
         raise SimInputError(
@@ -119,16 +118,28 @@ def load(until: int, path: str | Path | None = None) -> Data:
 
 def _rows(path: Path, until: int) -> Iterator[dict]:
     """Checked records of the rows up to the cutoff."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SimInputError("not a UTF-8 text file", file=str(path)) from None
+    # The one bounded reader: a regular .csv file (never a device or pipe), of a data file's
+    # size at most, UTF-8.
+    text = files.read_text(path, (".csv",), MAX_DATA_BYTES)
     reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error:
+        header = None
     if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        # Never quote what was found: a wrong path may name a secret (/etc/shadow, a .env).
         raise SimInputError(
-            "unexpected header", file=str(path), found=header, allowed=",".join(COLUMNS)
+            "unexpected header (not the ideal-point table)",
+            file=str(path),
+            allowed=",".join(COLUMNS),
         )
+    try:
+        yield from _checked(reader, path, until)
+    except csv.Error as exc:
+        raise SimInputError(f"not a valid CSV file ({exc})", file=str(path)) from None
+
+
+def _checked(reader: Iterator[list[str]], path: Path, until: int) -> Iterator[dict]:
     for line, cells in enumerate(reader, start=2):
         if not cells:
             continue

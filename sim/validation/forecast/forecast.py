@@ -32,8 +32,15 @@ import numpy as np
 from sim import __version__
 from sim.errors import SimInputError
 from sim.results import file_sha256
-from sim.scenario import Scenario, calendar, load, read_toml
+from sim.scenario import Scenario, calendar, files, load, read_toml, shipped
 from sim.scenario.evidence import scenario_evidence
+from sim.scenario.limits import (
+    MAX_MONTHS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    check_count,
+    check_run_months,
+)
 from sim.validation.backtest import ensemble as ensemble_mod
 from sim.validation.backtest.events import (
     QUESTION_KEYS,
@@ -126,11 +133,11 @@ def load_questions(path: str | Path) -> QuestionSet:
     except ValueError:
         fail("forecast.horizon", "not a month", found=meta["horizon"], allowed=calendar.FORMAT)
     numbers = {}
-    for key, low in (("replicates", 1), ("seed", 0)):
+    for key, low, high in (("replicates", 1, MAX_REPLICATES), ("seed", 0, MAX_SEED)):
         v = meta.get(key)
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             fail(f"forecast.{key}", f"expected a whole number >= {low}", found=v)
-        numbers[key] = v
+        numbers[key] = check_count(v, f"forecast.{key}", low, high, file=src)
     forecaster = meta.get("forecaster", "model")
     if forecaster not in FORECASTERS:
         fail("forecast.forecaster", "unknown forecaster", forecaster, ", ".join(FORECASTERS))
@@ -235,6 +242,13 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
         raise SimInputError(
             "before the scenario's start", file=str(qs.path), field="forecast.horizon"
         )
+    # Sizes before any work: the horizon against the cap on months, and replicates x months
+    # against what is held in memory at once.
+    check_count(
+        months, "forecast.horizon (months from the scenario's start)", 1, MAX_MONTHS,
+        file=str(qs.path), why="the cap on a scenario's horizon",
+    )  # fmt: skip
+    check_run_months(qs.replicates, months, "forecast.replicates", str(qs.path))
     source = "posterior" if posterior is not None else "evidence"
     ens = ensemble_mod.build(qs.scenario, qs.replicates, qs.seed, months, source, posterior)
     model = distances.prepare(ens.post, str(qs.scenario), sc) if measured else None
@@ -514,6 +528,35 @@ def _versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # Verifying
 
+# What `verify` reads from a record, and the type each must have.
+RECORD_KEYS = {
+    "questions_file": str,
+    "questions_sha256": str,
+    "answers": list,
+}
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A sealed record read through the bounded reader, checked to carry what `verify` uses."""
+    where = str(path)
+    try:
+        record = json.loads(files.read_text(path, (".json",)))
+    except (ValueError, RecursionError) as exc:
+        raise SimInputError(f"not a readable forecast record ({exc})", file=where) from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise SimInputError("not a forecast record", file=where, field="format", allowed=FORMAT)
+    for key, kind in RECORD_KEYS.items():
+        if not isinstance(record.get(key), kind):
+            raise SimInputError(
+                "missing or of the wrong type",
+                file=where,
+                field=key,
+                allowed=f"a {kind.__name__}, as `sim forecast --seal` writes it",
+            )
+    if not isinstance(record.get("posterior"), (str, type(None))):
+        raise SimInputError("expected a relative path or null", file=where, field="posterior")
+    return record
+
 
 @dataclass(frozen=True)
 class Check:
@@ -531,24 +574,25 @@ def verify(record_path: str | Path, ledger: str | Path) -> list[Check]:
     record_path = Path(record_path)
     ok, why = ledger_mod.check(ledger, record_path)
     checks = [Check("ledger", ok, why)]
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SimInputError(
-            f"not a readable forecast record: {exc}", file=str(record_path)
-        ) from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise SimInputError("not a forecast record", file=str(record_path), allowed=FORMAT)
-    questions = Path(os.path.normpath(record_path.parent / record["questions_file"]))
+    record = read_record(record_path)
+    # Files a record names resolve only inside the project the ledger belongs to (the folder
+    # holding the ledger's folder) or the shipped files: never an absolute path, never out.
+    roots = (Path(ledger).resolve().parent.parent, shipped.root())
+    where = str(record_path)
+    questions = files.inside(
+        record["questions_file"], record_path.parent, roots, file=where, field="questions_file"
+    )
+    posterior = record.get("posterior")
+    if posterior is not None:
+        posterior = files.inside(
+            posterior, record_path.parent, roots, file=where, field="posterior"
+        )
     if not questions.exists():
         checks.append(Check("questions", False, f"{questions} is missing"))
         return checks
     same = file_sha256(questions) == record["questions_sha256"]
     checks.append(Check("questions", same, f"{questions} {'unchanged' if same else 'changed'}"))
     qs = load_questions(questions)
-    posterior = record.get("posterior")
-    if posterior is not None:
-        posterior = Path(os.path.normpath(record_path.parent / posterior))
     again = answer(qs, posterior)
     for key in HASHED:
         if again.get(key) is None and record.get(key) is None:

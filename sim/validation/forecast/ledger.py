@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.results import file_sha256
+from sim.scenario import files
 
 HEADER = """# Forecast ledger
 
@@ -50,11 +51,18 @@ def rows(ledger: str | Path) -> list[Row]:
     if not path.exists():
         return []
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read(path).splitlines():
         m = _ROW.match(line)
         if m:
             out.append(Row(m["when"], m["record"], m["sha"]))
     return out
+
+
+def read(path: Path) -> str:
+    """The ledger's text through the bounded reader (a regular file: a FIFO or device named by
+    ``--ledger`` is refused at once, never waited on).
+    """
+    return files.read_text(path, None)
 
 
 def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
@@ -62,7 +70,7 @@ def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
     path = Path(ledger)
     row = Row(sealed, relative(record, path), file_sha256(record))
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    text = read(path) if path.exists() else HEADER
     if not text.endswith("\n"):
         text += "\n"
     text += f"| {row.sealed} | {row.record} | {row.sha256} |\n"
