@@ -48,7 +48,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.errors import SimInputError
-from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
+from sim.scenario.names import identifier
 
 FORMAT = "sim-results"
 FORMAT_VERSION = 1
@@ -73,20 +73,15 @@ def versions() -> dict[str, str]:
     return out
 
 
-def default_dir(name: str, suffix: str = "") -> Path:
-    """The default results directory ``results/<name><suffix>`` of a scenario or experiment.
+def default_dir(name: str, suffix: str = "", prefix: str = "") -> Path:
+    """The default results directory ``results/<prefix><name><suffix>`` of a scenario,
+    experiment or events file (``prefix`` and ``suffix`` are the tool's own, e.g. ``-seed0``).
 
     Names are checked when files are read; checking again here keeps a name built in Python
     (not read from a file) from leading outside ``results/``.
     """
-    if not is_plain_name(name) or not is_plain_name(f"{name}{suffix}"):
-        raise SimInputError(
-            "not a plain name, so it cannot name a results directory",
-            field="name",
-            found=f"{name}{suffix}",
-            allowed=PLAIN_NAME_TEXT,
-        )
-    return RESULTS_ROOT / f"{name}{suffix}"
+    identifier(name, None, "name")
+    return RESULTS_ROOT / f"{prefix}{name}{suffix}"
 
 
 # --------------------------------------------------------------------------------------------

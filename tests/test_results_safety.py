@@ -236,7 +236,7 @@ def test_scenario_name_must_be_plain(tmp_path, monkeypatch, capsys, name):
     code, err = run_cmd(["run", str(sc), "-n", "2", "--months", "2", "--force"], capsys)
     assert code == 2
     line = one_line_error(err, "run")
-    assert "scenario.name: not a plain name" in line and "letters, digits" in line
+    assert "scenario.name: not a plain identifier" in line and "ASCII letter" in line
     assert set(tmp_path.rglob("*")) == before
     assert not os.path.exists("/tmp/sim-absolute-seed0")
 
@@ -250,7 +250,7 @@ def test_experiment_name_must_be_plain(tmp_path, monkeypatch, capsys, name):
     path.write_text(path.read_text().replace('name = "kill_test"', f"name = {name!r}"))
     before = set(tmp_path.rglob("*"))
     code, err = run_cmd(["sweep", str(path), "--force"], capsys)
-    assert code == 2 and "experiment.name: not a plain name" in one_line_error(err, "sweep")
+    assert code == 2 and "experiment.name: not a plain identifier" in one_line_error(err, "sweep")
     assert set(tmp_path.rglob("*")) == before
     assert not os.path.exists("/tmp/sim-absolute")
 
@@ -265,7 +265,7 @@ def test_an_experiment_file_name_that_is_not_plain_needs_a_name(tmp_path, capsys
 
 @pytest.mark.parametrize("name", ["../x", "/abs", "a/b", ""])
 def test_default_dir_stays_under_results(name):
-    with pytest.raises(SimInputError, match="not a plain name"):
+    with pytest.raises(SimInputError, match="not a plain identifier"):
         results.default_dir(name)
     assert results.default_dir("baseline", "-seed3").as_posix() == "results/baseline-seed3"
 

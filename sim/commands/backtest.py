@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
-    out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
+    out = args.out or results.default_dir(events.name, f"-seed{args.seed}", "backtest-")
     check_writable(out, "--out", folder=True)
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()

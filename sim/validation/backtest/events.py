@@ -33,6 +33,7 @@ from sim.model.outcomes import partnership_months
 from sim.model.params import Params
 from sim.results import file_sha256
 from sim.scenario import calendar, read_toml
+from sim.scenario.names import identifier, identifiers
 
 KINDS = ("alignment_change", "action_months", "alignment_run", "alignment_level")
 KIND_KEYS = {
@@ -269,11 +270,12 @@ def load_events(path: str | Path) -> EventSet:
     table = doc.get("events")
     if not isinstance(table, Mapping) or not table:
         _fail(src, "events", "no events", allowed="[events.<id>] tables")
+    identifiers(table, src, "events")
     events = tuple(_event(eid, d, src, end) for eid, d in table.items())
     if not any(e.in_scope for e in events):
         _fail(src, "events", "no event inside the model's scope to score")
     return EventSet(
-        name=_text(meta, src, "backtest", "name"),
+        name=identifier(_text(meta, src, "backtest", "name"), src, "backtest.name"),
         path=path,
         scenario=(path.parent / _text(meta, src, "backtest", "scenario")).resolve(),
         calibration_end=end,

@@ -34,6 +34,7 @@ from sim.errors import SimInputError
 from sim.results import file_sha256
 from sim.scenario import Scenario, calendar, load, read_toml
 from sim.scenario.evidence import scenario_evidence
+from sim.scenario.names import identifier, identifiers
 from sim.validation.backtest import ensemble as ensemble_mod
 from sim.validation.backtest.events import (
     QUESTION_KEYS,
@@ -107,6 +108,8 @@ def load_questions(path: str | Path) -> QuestionSet:
     for key in ("name", "scenario", "horizon"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             fail(f"forecast.{key}", "expected a non-empty text", found=meta.get(key))
+    # The name becomes the record's file name and a ledger field: a plain identifier.
+    identifier(meta["name"], src, "forecast.name")
     try:
         calendar.parse(meta["horizon"])
     except ValueError:
@@ -120,6 +123,7 @@ def load_questions(path: str | Path) -> QuestionSet:
     table = doc.get("questions")
     if not isinstance(table, Mapping) or not table:
         fail("questions", "no questions", allowed="[questions.<id>] tables")
+    identifiers(table, src, "questions")
     questions = []
     for qid, q in table.items():
         field = f"questions.{qid}"
@@ -137,7 +141,7 @@ def load_questions(path: str | Path) -> QuestionSet:
         note = str(q.get("note", "")).strip()
         questions.append(Question(qid, resolution.strip(), note, obs, str(kind), dist))
     return QuestionSet(
-        name=meta["name"].strip(),
+        name=meta["name"],
         path=path,
         scenario=(path.parent / meta["scenario"]).resolve(),
         horizon=meta["horizon"],
