@@ -146,6 +146,9 @@ def test_force_refuses_a_foreign_folder_and_leaves_it(tmp_path, capsys):
     exp = experiment_file(tmp_path, points=2, replicates=2, months=3)
     code, err = run_cmd(["sweep", str(exp), "--out", str(folder), "--force"], capsys)
     assert code == 2 and "not a results directory written by sim" in one_line_error(err, "sweep")
+    (folder / "metadata.json").write_text(json.dumps({"format": "sim-results"}))  # forged
+    code, err = run_cmd([*args, "--out", str(folder), "--force"], capsys)
+    assert code == 2 and "not a results directory written by sim" in one_line_error(err, "run")
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "thesis.tex"]
     assert hidden(tmp_path) == []
 
@@ -209,14 +212,21 @@ def test_sweep_killed_before_its_metadata_resumes_or_is_forced(tmp_path, where):
     assert hidden(tmp_path) == []  # the dead writer's temporaries and lock are gone
 
 
-def test_a_folder_an_older_version_left_before_its_metadata_is_recognised(tmp_path):
-    out = tmp_path / "o"
-    for sub in ("runs", "trajectories"):
-        (out / sub).mkdir(parents=True)
-    (out / "points.parquet").write_bytes(b"PAR1")
-    (out / ".metadata.json.tmp").write_text("{")
-    sweep.run_sweep(tiny(), out)
-    assert results.read_metadata(out)["status"] == "complete"
+def test_a_folder_without_the_marker_is_never_taken_for_a_half_made_sweep(tmp_path):
+    """A folder holding only what a killed sweep might leave, or only dot-files (.git, .env),
+    is not the tool's (no marker): refused, with or without --force, and left untouched."""
+    for name, files in (
+        ("old", ["runs/", "trajectories/", "points.parquet", ".metadata.json.tmp"]),
+        ("dots", [".git/", ".git/config", ".env", ".ssh/", ".ssh/id_ed25519"]),
+    ):
+        out = tmp_path / name
+        for f in files:
+            (out / f).mkdir(parents=True) if f.endswith("/") else (out / f).write_text("x")
+        before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+        for force in (False, True):
+            with pytest.raises(SimInputError, match="not a"):
+                sweep.run_sweep(tiny(), out, force=force)
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
 
 
 # --------------------------------------------------------------------------------------------

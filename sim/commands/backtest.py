@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.commands.common import check_counts, check_writable
+from sim.commands.common import check_counts, check_out_dir
 from sim.validation.facts.settings import DEFAULT_SEED
 
 DEFAULT_REPLICATES = 2000
@@ -67,23 +67,21 @@ def run(args: argparse.Namespace) -> int:
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
     out = args.out or results.default_dir(events.name, f"-seed{args.seed}", "backtest-")
-    check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force)
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
     started = results.now()
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
-    with results.claim(out):
-        results.check_target(out, args.force)
-        with results.staged(out) as tmp:
-            results.write_table(bt.table, tmp / "events.parquet")
-            results.write_table(bt.summary, tmp / "scores.parquet")
-            results.write_table(bt.values, tmp / "values.parquet")
-            meta = metadata(bt, started)
-            if not args.no_figures:
-                from sim.report import backtest as figures
+    with results.writing(out, args.force) as tmp:
+        results.write_table(bt.table, tmp / "events.parquet")
+        results.write_table(bt.summary, tmp / "scores.parquet")
+        results.write_table(bt.values, tmp / "values.parquet")
+        meta = metadata(bt, started)
+        if not args.no_figures:
+            from sim.report import backtest as figures
 
-                figures.write_figures(bt.table, tmp / "figures", figures.caption_of(meta))
-            results.write_json(meta, tmp / "metadata.json")
+            figures.write_figures(bt.table, tmp / "figures", figures.caption_of(meta))
+        results.write_json(meta, tmp / "metadata.json")
     print(render(bt))
     print(f"results: {out}")
     return 0

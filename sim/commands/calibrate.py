@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, check_writable
+from sim.commands.common import add_scenario_argument, check_out_dir
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     sc = load(path)
     ranges = evidence_ranges(path)
     out = args.out or Path("calibrations") / f"{sc.name}_until_{args.until}"
-    check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force)
     base = problem_mod.build(sc, path, [], ranges, args.until, args.seed)
     screened = None
     if args.parameters:
@@ -123,40 +123,38 @@ def run(args: argparse.Namespace) -> int:
         names = screened.top(args.top)
         print(f"screening done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     problem = problem_mod.build(sc, path, names, ranges, args.until, args.seed)
-    with results.claim(out):
-        results.check_target(out, args.force)
-        with results.staged(out) as tmp:
-            settings = calibration.Settings(
-                population=args.population,
-                generations=args.generations,
-                sampler=args.sampler,
-                workers=args.workers,
-                scheduler=args.scheduler,
-            )
-            print(
-                f"calibrating {len(problem.names)} parameters on "
-                f"{len(problem.statistics)} statistics "
-                f"(sessions {problem.observed.years[0]}-{problem.observed.years[-1]}, cutoff "
-                f"{args.until}) ...",
-                file=sys.stderr,
-                flush=True,
-            )
-            cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=_progress())
-            predicted = predictive.simulate(problem, cal.posterior, 1000, args.seed)
-            bands = predictive.bands(problem, predicted)
-            cover = predictive.coverage(bands)
-            meta = record.metadata(
-                cal,
-                screened,
-                cover,
-                command=sys.argv[1:] if sys.argv else None,
-                scenario_path=path,
-                started=started,
-                finished=results.now(),
-            )
-            record.write(tmp, cal, screened, bands, meta)
-            if not args.no_figures:
-                _figures(tmp / "figures", cal, screened, bands)
+    with results.writing(out, args.force) as tmp:
+        settings = calibration.Settings(
+            population=args.population,
+            generations=args.generations,
+            sampler=args.sampler,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+        print(
+            f"calibrating {len(problem.names)} parameters on "
+            f"{len(problem.statistics)} statistics "
+            f"(sessions {problem.observed.years[0]}-{problem.observed.years[-1]}, cutoff "
+            f"{args.until}) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=_progress())
+        predicted = predictive.simulate(problem, cal.posterior, 1000, args.seed)
+        bands = predictive.bands(problem, predicted)
+        cover = predictive.coverage(bands)
+        meta = record.metadata(
+            cal,
+            screened,
+            cover,
+            command=sys.argv[1:] if sys.argv else None,
+            scenario_path=path,
+            started=started,
+            finished=results.now(),
+        )
+        record.write(tmp, cal, screened, bands, meta)
+        if not args.no_figures:
+            _figures(tmp / "figures", cal, screened, bands)
     d = cal.diagnostics.iloc[-1]
     print(
         f"{sc.title}: {len(cal.diagnostics)} generations of {settings.population} particles, "

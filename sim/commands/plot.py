@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_writable
+from sim.commands.common import check_out_file, check_writable
 from sim.errors import SimInputError
 
 
@@ -43,7 +43,6 @@ def plot(args: argparse.Namespace) -> int:
     import re
 
     from sim import analysis, report
-    from sim import results as store
     from sim.report import figures
 
     out = args.out or Path(args.results[0]) / "figures"
@@ -53,7 +52,7 @@ def plot(args: argparse.Namespace) -> int:
     # Check every file first, so a refusal leaves the folder as it was.
     for panel in (p for p in panels if p.ax is not None):
         for ext in figures.FORMATS:
-            store.check_target(out / f"{panel.name}.{ext}", args.force, directory=False)
+            check_out_file(out / f"{panel.name}.{ext}", args.force, "--out")
     written = 0
     for panel in panels:
         if panel.ax is None:  # a note in place of an empty or misleading chart

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_writable, progress_stages
+from sim.commands.common import check_out_file, progress_stages
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +54,7 @@ def report(args: argparse.Namespace) -> int:
     """Write the report and print where it is."""
     from sim import report as report_module
 
-    check_writable(args.out, "--out", folder=False)
+    check_out_file(args.out, args.force, "--out")
     with progress_stages("step") as progress:  # loading results, then drawing figures
         out = report_module.write(
             args.results,

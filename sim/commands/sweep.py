@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sim.commands.common import add_posterior_argument, check_writable, load_posterior
+from sim.commands.common import add_posterior_argument, check_out_dir, load_posterior
 from sim.errors import SimInputError
 
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     exp = experiment.load_experiment(args.experiment)
     post = load_posterior(args.posterior, exp.scenario)
     out = args.out or results.default_dir(exp.name)
-    check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force, resumes=True)
     bars = []
 
     def progress(total: int, done: int):

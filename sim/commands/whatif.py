@@ -6,10 +6,12 @@ import argparse
 from pathlib import Path
 
 from sim.commands.common import (
+    add_force_argument,
     add_scenario_argument,
     add_size_arguments,
     check_counts,
-    check_writable,
+    check_out_file,
+    write_csv,
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
@@ -42,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="set a parameter from --at on (a regime change; repeatable)",
     )
     p.add_argument(
-        "--force",
+        "--only",
         action="append",
         default=[],
         metavar="ACTOR=ACTION",
@@ -64,6 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the run-by-run difference of the declared partnership pair's alignment "
         "over time (PNG and SVG)",
     )
+    add_force_argument(p, "existing --csv and --figure files")
     p.set_defaults(func=whatif)
 
 
@@ -83,13 +86,12 @@ def whatif(args: argparse.Namespace) -> int:
     """Run both arms, print the paired differences, write the table and figure if asked."""
     from sim import whatif as wi
 
-    for field, path in (("--figure", args.figure), ("--csv", args.csv)):
-        if path is not None:
-            check_writable(path, field, folder=False)
+    check_out_file(args.figure, args.force, "--figure", figure=True)
+    check_out_file(args.csv, args.force, "--csv")
 
     check_counts(args.replicates, args.months, args.seed)
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
-    force = _pairs(args.force, "--force", "united_states=isolate_iran")
+    force = _pairs(args.only, "--only", "united_states=isolate_iran")
     res = wi.whatif(
         args.scenario,
         args.at,
@@ -102,8 +104,7 @@ def whatif(args: argparse.Namespace) -> int:
     )
     print(wi.describe(res))
     if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        res.differences.to_csv(args.csv, index=False)
+        write_csv(res.differences, args.csv, args.force, "--csv")
         print(args.csv)
     if args.figure:
         from sim.report import figures
