@@ -172,12 +172,12 @@ def _value(name: str, value: Any) -> float | bool:
 def _force(sc: Scenario, actor: str, action: str, events: Sequence[str]) -> dict[str, Any]:
     if actor not in sc.actor_ids:
         raise SimInputError(
-            "unknown actor", field="--force", found=actor, allowed=", ".join(sc.actor_ids)
+            "unknown actor", field="--only", found=actor, allowed=", ".join(sc.actor_ids)
         )
     names = tuple(a.id for a in sc.actor(actor).actions)
     if action not in names:
         raise SimInputError(
-            f"unknown action of {actor}", field="--force", found=action, allowed=", ".join(names)
+            f"unknown action of {actor}", field="--only", found=action, allowed=", ".join(names)
         )
     for deal in sc.deals:
         if (deal.actor, deal.action) != (actor, action):
@@ -187,7 +187,7 @@ def _force(sc: Scenario, actor: str, action: str, events: Sequence[str]) -> dict
             raise SimInputError(
                 f"'{action}' is possible only while an offer of {deal.id} is on the table; "
                 "make one with --event in the same month",
-                field="--force",
+                field="--only",
                 found=f"{actor}={action}",
                 allowed=", ".join(f"--event {e}" for e in offering) or "an event that offers it",
             )

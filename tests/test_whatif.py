@@ -87,8 +87,8 @@ def test_set_is_a_regime_from_the_date():
     [
         ({"at": "2031-01"}, "--at"),
         ({"at": "soon"}, "--at"),
-        ({"at": 5, "force": {"moscow": "hedge"}}, "--force"),
-        ({"at": 5, "force": {"russia": "invade"}}, "--force"),
+        ({"at": 5, "force": {"moscow": "hedge"}}, "--only"),
+        ({"at": 5, "force": {"russia": "invade"}}, "--only"),
         ({"at": 5, "events": ["asteroid"]}, "--event"),
         ({"at": 5, "set": {"alignment.iran.russia": 0.9}}, "regimes"),
         ({"at": 5, "set": {"actors.russia.salience.ukraine": 7}}, "regimes"),
@@ -156,6 +156,6 @@ def test_whatif_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "What if, from 2018-05 (month 30)" in out and "paired" in out
     assert "outcome" in pd.read_csv(csv).columns and (tmp_path / "fan.png").exists()
-    assert main([*args, "--force", "russia"]) == 2
+    assert main([*args, "--only", "russia"]) == 2
     assert main([*args[:-2], "--months", "12", "--event", "western_offer"]) == 2
     assert "after the horizon" in capsys.readouterr().err
