@@ -18,7 +18,7 @@ Rules every writing command follows (one mechanism, here; `writing` is the seque
   the owner's pid, host and start time), created with O_EXCL|O_NOFOLLOW and never opened
   through a link; a second writer is refused with one line;
 - ownership is proved, not assumed: every directory the tool makes holds its marker
-  (``.sim-results``) from its first instant, and a finished results directory lists in
+  (``.sim-results.json``) from its first instant, and a finished results directory lists in
   ``manifest.json`` every file the tool wrote in it. A half-made directory is recognised only
   by its temporary name and the marker, never by what else it holds (a folder of dot-files is
   nobody's temporary);
@@ -218,8 +218,8 @@ def _owner(fd: int) -> str:
 # The tool's marker: the first file of every directory it makes (written atomically, before
 # anything else), so a half-made directory is known for the tool's own from its first instant;
 # a directory without it is never taken for one.
-MARKER = ".sim-results"
-MARKER_TEXT = "written by sim: see manifest.json for the files it wrote here\n"
+MARKER = ".sim-results.json"
+MARKER_TEXT = '{"written_by": "sim", "files": "manifest.json"}\n'
 # The manifest: every file and folder the tool wrote in a results directory, written when the
 # directory is complete (with patterns for files a sweep adds later). `--force` replaces a
 # directory only when everything in it is listed there.
