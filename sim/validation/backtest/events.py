@@ -266,6 +266,8 @@ def load_events(path: str | Path) -> EventSet:
     if not isinstance(meta, Mapping):
         _fail(src, "backtest", "missing table", allowed="[backtest] with name and scenario")
     _keys(meta, src, "backtest", ("name", "scenario", "calibration_end", "description"))
+    # The name becomes the default results folder: a plain identifier, as written.
+    name = identifier(meta.get("name"), src, "backtest.name")
     end = _month(meta.get("calibration_end"), src, "backtest.calibration_end")
     table = doc.get("events")
     if not isinstance(table, Mapping) or not table:
@@ -275,7 +277,7 @@ def load_events(path: str | Path) -> EventSet:
     if not any(e.in_scope for e in events):
         _fail(src, "events", "no event inside the model's scope to score")
     return EventSet(
-        name=identifier(_text(meta, src, "backtest", "name"), src, "backtest.name"),
+        name=name,
         path=path,
         scenario=(path.parent / _text(meta, src, "backtest", "scenario")).resolve(),
         calibration_end=end,
