@@ -51,7 +51,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the scenario's values for every run (no parameter uncertainty)",
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results directory (default results/backtest-...)"
+        "--out",
+        type=Path,
+        default=None,
+        help="results directory (default results/backtest-NAME-seedS, with -point or -posterior "
+        "for those sources)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -66,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     check_counts(args.replicates, None, args.seed)
     events = load_events(args.events)
-    out = args.out or results.default_dir(events.name, f"-seed{args.seed}", "backtest-")
-    check_out_dir(out, args.force)
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
+    # One default folder per parameter source, so the documented commands do not collide.
+    suffix = f"-seed{args.seed}" + ("" if source == "evidence" else f"-{source}")
+    out = args.out or results.default_dir(events.name, suffix, "backtest-")
+    check_out_dir(out, args.force)
     started = results.now()
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
