@@ -312,6 +312,28 @@ def write_manifest(folder: Path, patterns: tuple[str, ...] = ()) -> None:
     write_json(doc, folder / MANIFEST)
 
 
+def record_written(paths: list[Path]) -> None:
+    """Add files the tool wrote into an existing results directory (e.g. `sim plot`'s default
+    ``RESULTS/figures``) to that directory's manifest, so a later ``--force`` knows them.
+    Files outside any results directory are left out.
+    """
+    by_root: dict[Path, list[str]] = {}
+    for path in paths:
+        path = Path(os.path.abspath(path))
+        for root in path.parents:
+            if _manifest(root) is not None:
+                rel = path.relative_to(root)
+                entries = [p.as_posix() + "/" for p in reversed(rel.parents) if p.parts]
+                by_root.setdefault(root, []).extend([*entries, rel.as_posix()])
+                break
+    for root, entries in by_root.items():
+        with claim(root):
+            doc = _manifest(root)
+            if doc is not None:
+                doc["files"] = sorted({*doc["files"], *entries})
+                write_json(doc, root / MANIFEST)
+
+
 def refuse_current(out: Path) -> None:
     """``--out .`` (or a folder that holds the working folder) is never a results directory."""
     here = Path.cwd().resolve()

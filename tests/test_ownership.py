@@ -142,3 +142,11 @@ def test_file_outputs_refuse_an_existing_file_without_force(tmp_path, capsys):
     code, err = cmd([*args[:-2], "--figure", fig], capsys)
     assert code == 2 and "w.svg: already exists" in err
     assert cmd([*args, "--force"], capsys)[0] == 0 and csv.read_text() != "mine"
+
+
+def test_figures_sim_plot_adds_to_a_results_folder_join_its_manifest(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cmd(["run", BASELINE, "-n", "20", "--months", "6", "--out", out], capsys)[0] == 0
+    assert cmd(["plot", out, "--kind", "fan"], capsys)[0] == 0
+    assert results.foreign(out) is None
+    assert cmd([*RUN, "--out", out, "--force"], capsys)[0] == 0

@@ -43,6 +43,7 @@ def plot(args: argparse.Namespace) -> int:
     import re
 
     from sim import analysis, report
+    from sim import results as store
     from sim.report import figures
 
     out = args.out or Path(args.results[0]) / "figures"
@@ -53,14 +54,15 @@ def plot(args: argparse.Namespace) -> int:
     for panel in (p for p in panels if p.ax is not None):
         for ext in figures.FORMATS:
             check_out_file(out / f"{panel.name}.{ext}", args.force, "--out")
-    written = 0
+    written = []
     for panel in panels:
         if panel.ax is None:  # a note in place of an empty or misleading chart
             print(f"{panel.name}: {html.unescape(re.sub('<[^>]+>', '', panel.note))}")
             continue
         for path in figures.save(panel.ax, out / panel.name, panel.caption):
             print(path)
-            written += 1
+            written.append(path)
+    store.record_written(written)  # figures inside a results folder join its manifest
     if not written:
         raise SimInputError(
             "no figure of the requested kind applies to these results",
