@@ -228,6 +228,14 @@ MANIFEST_FORMAT = "sim-manifest"
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 # Temporary files of `write_table` / `write_json` / `write_text` (`_temp_file`), anywhere inside.
 TEMP_FILE = r"(?:[^/]+/)*\.[^/]+\.\d+-[0-9a-f]{4}\.tmp"
+# Files a results directory gains after it was staged (a sweep's chunks), as patterns a
+# manifest may name. Only these are honoured: a manifest is a file like any other, so a
+# pattern it names that the tool does not know (".*") admits nothing.
+LATER_FILES = (
+    r"(runs|trajectories)/",
+    r"(runs|trajectories)/chunk-\d{6,}\.parquet",
+    r"failures\.json",
+)
 
 
 def is_own(path: str | Path) -> bool:
@@ -293,10 +301,8 @@ def foreign(out: str | Path) -> str | None:
     if doc is None:
         return ""
     listed = {*doc["files"], MARKER, MANIFEST}
-    try:
-        patterns = [re.compile(p) for p in (*doc.get("patterns", []), TEMP_FILE)]
-    except re.error:
-        return ""
+    known = [p for p in doc.get("patterns", []) if p in LATER_FILES]
+    patterns = [re.compile(p) for p in (*known, TEMP_FILE)]
     for entry in _entries(out):
         if entry not in listed and not any(p.fullmatch(entry) for p in patterns):
             return entry

@@ -150,3 +150,13 @@ def test_figures_sim_plot_adds_to_a_results_folder_join_its_manifest(tmp_path, c
     assert cmd(["plot", out, "--kind", "fan"], capsys)[0] == 0
     assert results.foreign(out) is None
     assert cmd([*RUN, "--out", out, "--force"], capsys)[0] == 0
+
+
+def test_a_pattern_the_tool_does_not_know_admits_nothing(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert cmd([*RUN, "--out", out], capsys)[0] == 0
+    manifest = json.loads((out / results.MANIFEST).read_text())
+    (out / results.MANIFEST).write_text(json.dumps({**manifest, "patterns": [".*"]}))
+    (out / "thesis.txt").write_text("mine")
+    code, err = cmd([*RUN, "--out", out, "--force"], capsys)
+    assert code == 2 and "thesis.txt: was not written by sim" in err

@@ -427,11 +427,7 @@ def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) 
 
 
 # What a sweep adds to its folder after it was staged (`results.write_manifest`).
-LATER_FILES = (
-    r"(runs|trajectories)/",
-    r"(runs|trajectories)/chunk-\d{6,}\.parquet",
-    r"failures\.json",
-)
+LATER_FILES = results.LATER_FILES
 
 
 def _clear_temporaries(folder: Path) -> None:
