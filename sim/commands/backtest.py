@@ -65,7 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the results directory and print the tables."""
     from sim import results
-    from sim.validation.backtest import backtest, ensemble
     from sim.validation.backtest.events import load_events
 
     check_counts(args.replicates, None, args.seed)
@@ -75,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     suffix = f"-seed{args.seed}" + ("" if source == "evidence" else f"-{source}")
     out = args.out or results.default_dir(events.name, suffix, "backtest-")
     check_out_dir(out, args.force)
+    # Imported only now: scoringrules compiles its numba functions on import (seconds), and a
+    # colliding --out is refused before that.
+    from sim.validation.backtest import backtest, ensemble
+
     started = results.now()
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
