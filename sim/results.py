@@ -13,20 +13,28 @@ Layout of a `sim run` results directory::
 The directory is assembled under a dot-prefixed temporary name beside the target and renamed
 into place at the end, so a crash never leaves a half-written results directory.
 
-Rules every writing command follows (one mechanism, here):
+Rules every writing command follows (one mechanism, here; `writing` is the sequence):
 
 - one writer per target: `claim` holds a lock file beside the target (``.NAME.lock``, holding
-  the owner's pid, host and start time); a second writer is refused with one line;
+  the owner's pid, host and start time), created with O_EXCL|O_NOFOLLOW and never opened
+  through a link; a second writer is refused with one line;
+- ownership is proved, not assumed: every directory the tool makes holds its marker
+  (``.sim-results.json``) from its first instant, and a finished results directory lists in
+  ``manifest.json`` every file the tool wrote in it. A half-made directory is recognised only
+  by its temporary name and the marker, never by what else it holds (a folder of dot-files is
+  nobody's temporary);
 - no silent overwrite: `check_target` refuses an existing output unless ``--force``, and
-  ``--force`` replaces only what sim writes: a results directory with sim's metadata (or an
-  empty directory) or, for a file output, a file; never a folder of other files;
-- default results directories are ``results/<name>`` for a plain name (`default_dir`);
+  ``--force`` replaces only an empty directory or a results directory whose every entry is in
+  its manifest (else it names the file that is not), and for a file output (`check_file`: CSV
+  tables, figures, reports) only a regular file; never a link, never ``--out .``;
+- default results directories are ``results/<name>`` for a plain identifier (`default_dir`);
 - files and directories get the modes the user's umask gives any new file (0o644 and 0o755
   under the usual umask 022), temporary directories included.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -35,6 +43,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,8 +58,8 @@ import pandas as pd
 from sim import __version__
 from sim.errors import SimInputError
 from sim.scenario import files
-from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
 from sim.scenario.limits import MAX_DATA_BYTES
+from sim.scenario.names import identifier
 
 FORMAT = "sim-results"
 FORMAT_VERSION = 1
@@ -108,20 +117,15 @@ def revision() -> str:
     return f"sim {__version__}"
 
 
-def default_dir(name: str, suffix: str = "") -> Path:
-    """The default results directory ``results/<name><suffix>`` of a scenario or experiment.
+def default_dir(name: str, suffix: str = "", prefix: str = "") -> Path:
+    """The default results directory ``results/<prefix><name><suffix>`` of a scenario,
+    experiment or events file (``prefix`` and ``suffix`` are the tool's own, e.g. ``-seed0``).
 
     Names are checked when files are read; checking again here keeps a name built in Python
     (not read from a file) from leading outside ``results/``.
     """
-    if not is_plain_name(name) or not is_plain_name(f"{name}{suffix}"):
-        raise SimInputError(
-            "not a plain name, so it cannot name a results directory",
-            field="name",
-            found=f"{name}{suffix}",
-            allowed=PLAIN_NAME_TEXT,
-        )
-    return RESULTS_ROOT / f"{name}{suffix}"
+    identifier(name, None, "name")
+    return RESULTS_ROOT / f"{prefix}{name}{suffix}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +144,8 @@ def lock_path(out: str | Path) -> Path:
 def claim(out: str | Path) -> Iterator[Path]:
     """Hold the lock of target ``out`` while the block writes it; refuse if another holds it.
 
-    The lock file is created with O_CREAT|O_EXCL and holds the owner's pid, host and start
+    The lock file is created with O_CREAT|O_EXCL|O_NOFOLLOW (an existing one is opened only
+    if it is a regular file, never through a link) and holds the owner's pid, host and start
     time, for the refusal message. Ownership is an exclusive `flock` on that file, which the
     kernel drops when the owner dies however it dies (SIGKILL included): a lock file left by
     a dead process is therefore stale and is taken over, and a reused pid cannot fake a
@@ -161,22 +166,50 @@ def claim(out: str | Path) -> Iterator[Path]:
         yield path
     finally:
         try:
-            if os.path.samestat(os.fstat(fd), os.stat(path)):
+            if os.path.samestat(os.fstat(fd), os.lstat(path)):
                 path.unlink()
         except FileNotFoundError:
             pass
         os.close(fd)
 
 
+# A lock file is never a link (a link would make the lock's write truncate what it points to)
+# and never a device or pipe (O_NONBLOCK: opening one must not wait).
+_LOCK_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK
+
+
+def _open_lock(path: Path, out: Path) -> int | None:
+    """Create the lock file (O_CREAT|O_EXCL|O_NOFOLLOW), or open the existing one if it is a
+    regular file; None if it vanished meanwhile. A link or anything else is refused.
+    """
+    try:
+        return os.open(path, _LOCK_FLAGS | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        pass
+    try:
+        fd = os.open(path, _LOCK_FLAGS)
+    except FileNotFoundError:
+        return None  # released between the two opens: try to create it again
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        fd = -1
+    if fd < 0 or not stat.S_ISREG(os.fstat(fd).st_mode):
+        if fd >= 0:
+            os.close(fd)
+        raise SimInputError(
+            "the lock file beside this output is a link or not a regular file; sim never "
+            "writes through one: remove it and run again",
+            file=str(path),
+        )
+    return fd
+
+
 def _acquire(path: Path, out: Path) -> int:
     while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            try:
-                fd = os.open(path, os.O_RDWR)
-            except FileNotFoundError:
-                continue  # released between the two opens: try to create it again
+        fd = _open_lock(path, out)
+        if fd is None:
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -215,45 +248,210 @@ def _owner(fd: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Targets: what may be replaced, temporaries beside them, atomic replacement
+# Ownership: the marker, the manifest, what --force may replace
+
+# The tool's marker: the first file of every directory it makes (written atomically, before
+# anything else), so a half-made directory is known for the tool's own from its first instant;
+# a directory without it is never taken for one.
+MARKER = ".sim-results.json"
+MARKER_TEXT = '{"written_by": "sim", "files": "manifest.json"}\n'
+# The manifest: every file and folder the tool wrote in a results directory, written when the
+# directory is complete (with patterns for files a sweep adds later). `--force` replaces a
+# directory only when everything in it is listed there.
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "sim-manifest"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+# Temporary files of `write_table` / `write_json` / `write_text` (`_temp_file`), anywhere inside.
+TEMP_FILE = r"(?:[^/]+/)*\.[^/]+\.\d+-[0-9a-f]{4}\.tmp"
+# Files a results directory gains after it was staged (a sweep's chunks), as patterns a
+# manifest may name. Only these are honoured: a manifest is a file like any other, so a
+# pattern it names that the tool does not know (".*") admits nothing.
+LATER_FILES = (
+    r"(runs|trajectories)/",
+    r"(runs|trajectories)/chunk-\d{6,}\.parquet",
+    r"failures\.json",
+)
 
 
 def is_own(path: str | Path) -> bool:
-    """Whether ``path`` is a results directory sim wrote (its metadata carries sim's format)."""
+    """Whether ``path`` is a directory the tool made (it carries the marker and a manifest)."""
+    return _manifest(Path(path)) is not None
+
+
+def _manifest(out: Path) -> dict | None:
+    """The manifest of ``out`` if ``out`` is a real directory with the marker and a readable
+    manifest (regular files both, links never followed); None otherwise.
+    """
     try:
-        meta = json.loads((Path(path) / "metadata.json").read_text())
+        if not stat.S_ISDIR(os.lstat(out).st_mode):
+            return None
+        if not stat.S_ISREG(os.lstat(out / MARKER).st_mode):
+            return None
+        fd = os.open(out / MANIFEST, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_MANIFEST_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            doc = json.loads(f.read(MAX_MANIFEST_BYTES + 1))
     except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and meta.get("format") == FORMAT
+        return None
+    finally:
+        os.close(fd)
+    ok = (
+        isinstance(doc, dict)
+        and doc.get("format") == MANIFEST_FORMAT
+        and isinstance(doc.get("files"), list)
+        and isinstance(doc.get("patterns", []), list)
+        and all(isinstance(x, str) for x in (*doc["files"], *doc.get("patterns", [])))
+    )
+    return doc if ok else None
+
+
+def _entries(out: Path) -> Iterator[str]:
+    """Every entry under ``out`` as a relative POSIX path (folders end in "/"); links are
+    listed, never followed.
+    """
+    for root, dirs, names in os.walk(out):
+        rel = Path(root).relative_to(out)
+        for d in list(dirs):
+            if os.path.islink(os.path.join(root, d)):
+                dirs.remove(d)
+                names.append(d)
+        for name in dirs:
+            yield (rel / name).as_posix() + "/"
+        for name in names:
+            yield (rel / name).as_posix()
+
+
+def foreign(out: str | Path) -> str | None:
+    """The first entry of results directory ``out`` the tool did not write (not in its
+    manifest), "" when ``out`` has no marker and manifest at all, None when it is all the
+    tool's own.
+    """
+    out = Path(out)
+    doc = _manifest(out)
+    if doc is None:
+        return ""
+    listed = {*doc["files"], MARKER, MANIFEST}
+    known = [p for p in doc.get("patterns", []) if p in LATER_FILES]
+    patterns = [re.compile(p) for p in (*known, TEMP_FILE)]
+    for entry in _entries(out):
+        if entry not in listed and not any(p.fullmatch(entry) for p in patterns):
+            return entry
+    return None
+
+
+def write_manifest(folder: Path, patterns: tuple[str, ...] = ()) -> None:
+    """List every entry of ``folder`` (a results directory being staged) in its manifest;
+    ``patterns`` (regular expressions over relative paths) admit files added later.
+    """
+    files = sorted(e for e in _entries(folder) if e not in (MARKER, MANIFEST))
+    doc = {"format": MANIFEST_FORMAT, "files": files, "patterns": list(patterns)}
+    write_json(doc, folder / MANIFEST)
+
+
+def record_written(paths: list[Path]) -> None:
+    """Add files the tool wrote into an existing results directory (e.g. `sim plot`'s default
+    ``RESULTS/figures``) to that directory's manifest, so a later ``--force`` knows them.
+    Files outside any results directory are left out.
+    """
+    by_root: dict[Path, list[str]] = {}
+    for path in paths:
+        path = Path(os.path.abspath(path))
+        for root in path.parents:
+            if _manifest(root) is not None:
+                rel = path.relative_to(root)
+                entries = [p.as_posix() + "/" for p in reversed(rel.parents) if p.parts]
+                by_root.setdefault(root, []).extend([*entries, rel.as_posix()])
+                break
+    for root, entries in by_root.items():
+        with claim(root):
+            doc = _manifest(root)
+            if doc is not None:
+                doc["files"] = sorted({*doc["files"], *entries})
+                write_json(doc, root / MANIFEST)
+
+
+def refuse_current(out: Path) -> None:
+    """``--out .`` (or a folder that holds the working folder) is never a results directory."""
+    here = Path.cwd().resolve()
+    target = Path(os.path.abspath(out))
+    if target == here or target in here.parents:
+        raise SimInputError(
+            "is the current folder or holds it; a results directory is a new folder of its own",
+            field="--out",
+            found=str(out),
+            allowed="a new folder name, e.g. --out results/NAME",
+        )
 
 
 def check_target(out: str | Path, force: bool, *, directory: bool = True) -> None:
     """Refuse to write ``out`` if that would replace something sim may not replace.
 
     A missing target is fine. An existing one needs ``force``, and then it must be what sim
-    writes there: a results directory sim wrote (or an empty directory) for a directory
-    output, a file for a file output. Anything else is refused and left untouched.
+    writes there: for a directory output, an empty directory or a results directory whose
+    every entry is listed in its manifest (anything else inside is named in the refusal); for
+    a file output, a regular file. A symbolic link is never replaced. Nothing is touched here.
     """
     out = Path(out)
+    if directory:
+        refuse_current(out)
     if not out.exists() and not out.is_symlink():
         return
     if not force:
         raise SimInputError(f"already exists; {FORCE_HINT}", file=str(out))
-    if directory:
-        if not out.is_dir():
+    if out.is_symlink():
+        raise SimInputError(
+            "is a symbolic link; --force never replaces a link or what it points to: give the "
+            "folder itself or another --out",
+            file=str(out),
+        )
+    if not directory:
+        if not out.is_file():
             raise SimInputError(
-                "exists and is not a directory; --force replaces only a results directory "
-                "written by sim",
-                file=str(out),
+                "exists and is not a file; --force replaces only a file", file=str(out)
             )
-        if not is_own(out) and any(out.iterdir()):
-            raise SimInputError(
-                "not a results directory written by sim (no sim metadata.json); --force "
-                "replaces only those, so choose another --out",
-                file=str(out),
-            )
-    elif not out.is_file():
-        raise SimInputError("exists and is not a file; --force replaces only a file", file=str(out))
+        return
+    if not out.is_dir():
+        raise SimInputError(
+            "exists and is not a directory; --force replaces only a results directory "
+            "written by sim",
+            file=str(out),
+        )
+    if not any(out.iterdir()):
+        return
+    extra = foreign(out)
+    if extra == "":
+        raise SimInputError(
+            f"not a results directory written by sim (no {MARKER} and {MANIFEST}); --force "
+            "replaces only those, so choose another --out",
+            file=str(out),
+        )
+    if extra is not None:
+        raise SimInputError(
+            f"was not written by sim (not in {MANIFEST}); --force replaces a results "
+            "directory only when everything in it is sim's: move the file or choose another "
+            "--out",
+            file=str(out / extra),
+        )
+
+
+def check_file(path: str | Path, force: bool, field: str) -> None:
+    """The one overwrite rule of file outputs (CSV tables, figures, reports): refuse an
+    existing file without ``force``, and anything but a regular file even with it.
+    """
+    path = Path(path)
+    try:
+        check_target(path, force, directory=False)
+    except SimInputError as exc:
+        raise SimInputError(exc.detail.replace("--out", field), file=exc.file) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Temporaries beside targets, atomic replacement
 
 
 def _temp_pattern(out: Path) -> re.Pattern[str]:
@@ -261,7 +459,8 @@ def _temp_pattern(out: Path) -> re.Pattern[str]:
 
 
 def temp_sibling(out: str | Path) -> Path:
-    """Create an empty directory beside ``out`` under a hidden, unique temporary name.
+    """Create a directory beside ``out`` under a hidden, unique temporary name, holding only
+    the tool's marker (written before anything else, atomically).
 
     Made with `os.mkdir`, so its mode follows the umask like every other results directory
     (`tempfile.mkdtemp` would make it 0o700).
@@ -272,59 +471,95 @@ def temp_sibling(out: str | Path) -> Path:
         tmp = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
         try:
             tmp.mkdir()
-            return tmp
+            break
         except FileExistsError:
             continue
+    write_text(MARKER_TEXT, tmp / MARKER)
+    return tmp
 
 
 def _remove_orphans(out: Path) -> None:
-    """Remove temporaries of ``out`` left by writers that died (the caller holds the lock)."""
+    """Remove temporaries of ``out`` left by writers that died (the caller holds the lock).
+
+    Only a directory with the temporary name of ``out`` that is empty (killed between its
+    `mkdir` and its marker) or carries the tool's marker is removed; a link is never followed.
+    """
     if not out.parent.is_dir():
         return
     pattern = _temp_pattern(out)
     for entry in out.parent.iterdir():
-        if pattern.fullmatch(entry.name):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+        if not pattern.fullmatch(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        if (entry / MARKER).is_file() and not (entry / MARKER).is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif not any(entry.iterdir()):
+            entry.rmdir()
 
 
 def remove(out: str | Path) -> None:
-    """Delete a results directory: renamed away first, so a crash leaves no half-deleted one."""
-    out = Path(out)
-    trash = temp_sibling(out)
-    os.replace(out, trash)
-    shutil.rmtree(trash)
+    """Delete a results directory (checked with `check_target` first): renamed away first, so
+    a crash leaves no half-deleted one.
+    """
+    _discard(_move_aside(Path(out)))
+
+
+def _move_aside(out: Path) -> Path:
+    """Rename ``out`` to an unused temporary name beside it (the caller holds the lock)."""
+    while True:
+        trash = out.with_name(f".{out.name}.tmp-{secrets.token_hex(4)}")
+        if not trash.exists() and not trash.is_symlink():
+            os.replace(out, trash)
+            return trash
+
+
+def _discard(trash: Path) -> None:
+    if trash.is_symlink() or not trash.is_dir():
+        trash.unlink()
+    else:
+        shutil.rmtree(trash)
 
 
 @contextmanager
-def staged(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory beside ``out``; it replaces ``out`` when the block succeeds.
+def staged(out: str | Path, patterns: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out``; it replaces ``out`` when the block succeeds,
+    with its manifest (``patterns``: files the tool adds later, see `write_manifest`).
 
     On any exception (Ctrl-C included) the temporary directory is removed and ``out`` is left
-    as it was. Call `check_target` under `claim` first.
+    as it was. Call `check_target` under `claim` first (`writing` does all three).
     """
     out = Path(out)
     tmp = temp_sibling(out)
     try:
         yield tmp
+        write_manifest(tmp, patterns)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     commit(tmp, out)
 
 
+@contextmanager
+def writing(out: str | Path, force: bool, patterns: tuple[str, ...] = ()) -> Iterator[Path]:
+    """The results-directory sequence every writing command follows, in one place: hold the
+    lock of ``out`` (`claim`), check that it may be written (`check_target`, again under the
+    lock), and yield a staged temporary directory that replaces ``out`` when the block
+    succeeds (`staged`). Commands call `check_target` once more before any work, so a
+    refusal never comes after minutes of computing.
+    """
+    refuse_current(Path(out))
+    with claim(out):
+        check_target(out, force)
+        with staged(out, patterns) as tmp:
+            yield tmp
+
+
 def commit(tmp: Path, out: Path) -> None:
     """Move a finished temporary directory into place (replacing an old one if forced)."""
     out = Path(out)
-    if out.is_symlink():
-        out.unlink()  # --force replaces the link, never the folder it points to
-    if out.exists():
-        trash = temp_sibling(out)
-        os.replace(out, trash)
+    if out.exists() or out.is_symlink():
+        trash = _move_aside(out)
         os.replace(tmp, out)
-        shutil.rmtree(trash)
+        _discard(trash)
     else:
         os.replace(tmp, out)
 

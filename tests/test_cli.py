@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -216,6 +217,28 @@ def test_unwritable_output_is_one_line(tmp_path, capsys, results_dir, experiment
     assert code == 2 and err.count("\n") == 1, err[-2000:]
     assert err.startswith(f"sim {command}: error: {field}: cannot write"), err
     assert (tmp_path / "file").read_text() == "mine"
+
+
+# forecast appends to its ledger; plot writes new files into a folder (each checked)
+@pytest.mark.parametrize("command", [c for c in WRITERS if c not in ("forecast", "plot")])
+def test_an_existing_output_is_refused_without_force(tmp_path, capsys, results_dir, experiment,
+                                                     command):  # fmt: skip
+    """The one overwrite rule, for every command that writes (a new one joins WRITERS)."""
+    out = tmp_path / "out"
+    argv = [a.replace("OUT", str(out)) if "OUT" in a else a for a in WRITERS[command]]
+    argv = [{"RESULTS": str(results_dir), "EXP": str(experiment)}.get(a, a) for a in argv]
+    target = Path(next(a for a in argv if str(out) in a))
+    if command == "levers":
+        target = target.with_suffix(".svg")  # a figure stem: PNG and SVG
+    if target.suffix:
+        target.write_text("mine")
+    else:
+        target.mkdir()
+        (target / "mine.txt").write_text("mine")
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "exists" in err, err[-2000:]
+    assert (target if target.suffix else target / "mine.txt").read_text() == "mine"
 
 
 def test_scheduler_that_is_not_an_address_is_one_line(tmp_path, capsys, experiment):

@@ -146,6 +146,9 @@ def test_force_refuses_a_foreign_folder_and_leaves_it(tmp_path, capsys):
     exp = experiment_file(tmp_path, points=2, replicates=2, months=3)
     code, err = run_cmd(["sweep", str(exp), "--out", str(folder), "--force"], capsys)
     assert code == 2 and "not a results directory written by sim" in one_line_error(err, "sweep")
+    (folder / "metadata.json").write_text(json.dumps({"format": "sim-results"}))  # forged
+    code, err = run_cmd([*args, "--out", str(folder), "--force"], capsys)
+    assert code == 2 and "not a results directory written by sim" in one_line_error(err, "run")
     assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "thesis.tex"]
     assert hidden(tmp_path) == []
 
@@ -209,14 +212,21 @@ def test_sweep_killed_before_its_metadata_resumes_or_is_forced(tmp_path, where):
     assert hidden(tmp_path) == []  # the dead writer's temporaries and lock are gone
 
 
-def test_a_folder_an_older_version_left_before_its_metadata_is_recognised(tmp_path):
-    out = tmp_path / "o"
-    for sub in ("runs", "trajectories"):
-        (out / sub).mkdir(parents=True)
-    (out / "points.parquet").write_bytes(b"PAR1")
-    (out / ".metadata.json.tmp").write_text("{")
-    sweep.run_sweep(tiny(), out)
-    assert results.read_metadata(out)["status"] == "complete"
+def test_a_folder_without_the_marker_is_never_taken_for_a_half_made_sweep(tmp_path):
+    """A folder holding only what a killed sweep might leave, or only dot-files (.git, .env),
+    is not the tool's (no marker): refused, with or without --force, and left untouched."""
+    for name, files in (
+        ("old", ["runs/", "trajectories/", "points.parquet", ".metadata.json.tmp"]),
+        ("dots", [".git/", ".git/config", ".env", ".ssh/", ".ssh/id_ed25519"]),
+    ):
+        out = tmp_path / name
+        for f in files:
+            (out / f).mkdir(parents=True) if f.endswith("/") else (out / f).write_text("x")
+        before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+        for force in (False, True):
+            with pytest.raises(SimInputError, match="not a"):
+                sweep.run_sweep(tiny(), out, force=force)
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,7 +246,7 @@ def test_scenario_name_must_be_plain(tmp_path, monkeypatch, capsys, name):
     code, err = run_cmd(["run", str(sc), "-n", "2", "--months", "2", "--force"], capsys)
     assert code == 2
     line = one_line_error(err, "run")
-    assert "scenario.name: not a plain name" in line and "letters, digits" in line
+    assert "scenario.name: not a plain identifier" in line and "ASCII letter" in line
     assert set(tmp_path.rglob("*")) == before
     assert not os.path.exists("/tmp/sim-absolute-seed0")
 
@@ -250,7 +260,7 @@ def test_experiment_name_must_be_plain(tmp_path, monkeypatch, capsys, name):
     path.write_text(path.read_text().replace('name = "kill_test"', f"name = {name!r}"))
     before = set(tmp_path.rglob("*"))
     code, err = run_cmd(["sweep", str(path), "--force"], capsys)
-    assert code == 2 and "experiment.name: not a plain name" in one_line_error(err, "sweep")
+    assert code == 2 and "experiment.name: not a plain identifier" in one_line_error(err, "sweep")
     assert set(tmp_path.rglob("*")) == before
     assert not os.path.exists("/tmp/sim-absolute")
 
@@ -265,7 +275,7 @@ def test_an_experiment_file_name_that_is_not_plain_needs_a_name(tmp_path, capsys
 
 @pytest.mark.parametrize("name", ["../x", "/abs", "a/b", ""])
 def test_default_dir_stays_under_results(name):
-    with pytest.raises(SimInputError, match="not a plain name"):
+    with pytest.raises(SimInputError, match="not a plain identifier"):
         results.default_dir(name)
     assert results.default_dir("baseline", "-seed3").as_posix() == "results/baseline-seed3"
 

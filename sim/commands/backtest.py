@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from sim.commands import progress
-from sim.commands.common import check_counts, check_run_size, check_writable, count
+from sim.commands.common import check_counts, check_out_dir, check_run_size, count
 from sim.scenario.limits import MAX_REPLICATES, MAX_SEED
 from sim.validation.facts.settings import DEFAULT_SEED
 
@@ -63,7 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the scenario's values for every run (no parameter uncertainty)",
     )
     p.add_argument(
-        "--out", type=Path, default=None, help="results directory (default results/backtest-...)"
+        "--out",
+        type=Path,
+        default=None,
+        help="results directory (default results/backtest-NAME-seedS, with -point or -posterior "
+        "for those sources)",
     )
     p.add_argument("--force", action="store_true", help="replace an existing results directory")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
@@ -73,7 +77,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the backtest, write the results directory and print the tables."""
     from sim import results
-    from sim.validation.backtest import backtest, ensemble
     from sim.validation.backtest.events import load_events
 
     check_counts(args.replicates, None, args.seed)
@@ -81,26 +84,29 @@ def run(args: argparse.Namespace) -> int:
     from sim.scenario import load
 
     check_run_size(args.replicates, load(events.scenario).months)  # before any run
-    out = args.out or results.default_dir(f"backtest-{events.name}", f"-seed{args.seed}")
-    check_writable(out, "--out", folder=True)
-    results.check_target(out, args.force)  # refuse before minutes of simulation, not after
     source = "posterior" if args.posterior else ("point" if args.point else "evidence")
+    # One default folder per parameter source, so the documented commands do not collide.
+    suffix = f"-seed{args.seed}" + ("" if source == "evidence" else f"-{source}")
+    out = args.out or results.default_dir(events.name, suffix, "backtest-")
+    check_out_dir(out, args.force)
+    # Imported only now: scoringrules compiles its numba functions on import (seconds), and a
+    # colliding --out is refused before that.
+    from sim.validation.backtest import backtest, ensemble
+
     started = results.now()
     progress.status(f"simulating {args.replicates:,} runs of {events.scenario.name} ({source}) ...")
     ens = ensemble.build(events.scenario, args.replicates, args.seed, None, source, args.posterior)
     bt = backtest.score(events, ens, args.seed)
-    with results.claim(out):
-        results.check_target(out, args.force)
-        with results.staged(out) as tmp:
-            results.write_table(bt.table, tmp / "events.parquet")
-            results.write_table(bt.summary, tmp / "scores.parquet")
-            results.write_table(bt.values, tmp / "values.parquet")
-            meta = metadata(bt, started)
-            if not args.no_figures:
-                from sim.report import backtest as figures
+    with results.writing(out, args.force) as tmp:
+        results.write_table(bt.table, tmp / "events.parquet")
+        results.write_table(bt.summary, tmp / "scores.parquet")
+        results.write_table(bt.values, tmp / "values.parquet")
+        meta = metadata(bt, started)
+        if not args.no_figures:
+            from sim.report import backtest as figures
 
-                figures.write_figures(bt.table, tmp / "figures", figures.caption_of(meta))
-            results.write_json(meta, tmp / "metadata.json")
+            figures.write_figures(bt.table, tmp / "figures", figures.caption_of(meta))
+        results.write_json(meta, tmp / "metadata.json")
     print(render(bt))
     print(f"results: {out}")
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.commands.common import check_writable
+from sim.commands.common import add_force_argument, check_out_file
 from sim.errors import SimInputError
 from sim.model import landscape
 from sim.scenario import read_toml
@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a scenario file, or a CSV or TOML table of sizes and propensities",
     )
     parser.add_argument("--figure", metavar="PATH", help="write the energy landscape figure here")
+    add_force_argument(parser, "an existing --figure file")
     parser.add_argument(
         "--normalise", action="store_true", help="rescale sizes to sum to 1 (blocs do not change)"
     )
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     """Analyse the table and print (and optionally plot) its landscape."""
     path = Path(args.input)
     if args.figure:
-        check_writable(Path(args.figure), "--figure", folder=False)
+        check_out_file(Path(args.figure), args.force, "--figure")
     if _is_scenario(path):
         names, sizes, propensity = _from_scenario(path, args.month, args.seed)
     elif args.month is not None:

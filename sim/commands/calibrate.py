@@ -13,7 +13,12 @@ import time
 from pathlib import Path
 
 from sim.commands import progress
-from sim.commands.common import add_scenario_argument, add_workers_argument, check_writable, count
+from sim.commands.common import (
+    add_scenario_argument,
+    add_workers_argument,
+    check_out_dir,
+    count,
+)
 from sim.commands.sweep import check_scheduler
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
@@ -129,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     sc = load(path)
     ranges = evidence_ranges(path)
     out = args.out or Path("calibrations") / f"{sc.name}_until_{args.until}"
-    check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force)
     base = problem_mod.build(sc, path, [], ranges, args.until, args.seed)
     screened = None
     if args.parameters:
@@ -143,39 +148,37 @@ def run(args: argparse.Namespace) -> int:
         progress.say(f"screening done in {time.perf_counter() - t0:.1f} s")
     problem = problem_mod.build(sc, path, names, ranges, args.until, args.seed)
     check_run_months(args.population, problem.months, "--population")
-    with results.claim(out):
-        results.check_target(out, args.force)
-        with results.staged(out) as tmp:
-            settings = calibration.Settings(
-                population=args.population,
-                generations=args.generations,
-                sampler=args.sampler,
-                workers=args.workers,
-                scheduler=args.scheduler,
-            )
-            progress.say(
-                f"calibrating {len(problem.names)} parameters on "
-                f"{len(problem.statistics)} statistics "
-                f"(sessions {problem.observed.years[0]}-{problem.observed.years[-1]}, cutoff "
-                f"{args.until}) ..."
-            )
-            show = progress.generations("calibrating")
-            cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=show)
-            predicted = predictive.simulate(problem, cal.posterior, 1000, args.seed)
-            bands = predictive.bands(problem, predicted)
-            cover = predictive.coverage(bands)
-            meta = record.metadata(
-                cal,
-                screened,
-                cover,
-                command=sys.argv[1:] if sys.argv else None,
-                scenario_path=path,
-                started=started,
-                finished=results.now(),
-            )
-            record.write(tmp, cal, screened, bands, meta)
-            if not args.no_figures:
-                _figures(tmp / "figures", cal, screened, bands)
+    with results.writing(out, args.force) as tmp:
+        settings = calibration.Settings(
+            population=args.population,
+            generations=args.generations,
+            sampler=args.sampler,
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+        progress.say(
+            f"calibrating {len(problem.names)} parameters on "
+            f"{len(problem.statistics)} statistics "
+            f"(sessions {problem.observed.years[0]}-{problem.observed.years[-1]}, cutoff "
+            f"{args.until}) ..."
+        )
+        show = progress.generations("calibrating")
+        cal = calibration.calibrate(problem, settings, tmp / "history.db", progress=show)
+        predicted = predictive.simulate(problem, cal.posterior, 1000, args.seed)
+        bands = predictive.bands(problem, predicted)
+        cover = predictive.coverage(bands)
+        meta = record.metadata(
+            cal,
+            screened,
+            cover,
+            command=sys.argv[1:] if sys.argv else None,
+            scenario_path=path,
+            started=started,
+            finished=results.now(),
+        )
+        record.write(tmp, cal, screened, bands, meta)
+        if not args.no_figures:
+            _figures(tmp / "figures", cal, screened, bands)
     d = cal.diagnostics.iloc[-1]
     print(
         f"{sc.title}: {len(cal.diagnostics)} generations of {settings.population} particles, "

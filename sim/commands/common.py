@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import SimInputError
 from sim.scenario.limits import (
@@ -154,6 +154,57 @@ def check_writable(path: Path, field: str, *, folder: bool) -> None:
         ) from None
     os.close(fd)
     os.unlink(probe)
+
+
+def check_out_dir(out: Path, force: bool, *, resumes: bool = False) -> None:
+    """Refuse, before any work, a results directory ``--out`` this command may not write:
+    unwritable, ``.`` (or a folder holding the working folder), or an existing folder that
+    ``force`` may not replace (`sim.results.check_target`). ``resumes``: an existing folder is
+    resumed without ``force`` (a sweep), and checked when it is opened.
+
+    The command then writes it through `sim.results.writing`, which checks again under the lock.
+    """
+    from sim import results
+
+    check_writable(out, "--out", folder=True)
+    results.refuse_current(out)
+    if force or not resumes:
+        results.check_target(out, force)
+
+
+def check_out_file(path: Path | None, force: bool, field: str, *, figure: bool = False) -> None:
+    """Refuse, before any work, a file output (``--csv``, ``--figure``, a report) that cannot
+    be written or would replace a file without ``force`` (`sim.results.check_file`, the one
+    overwrite rule). ``figure``: ``path`` is a stem, written as PNG and SVG.
+    """
+    if path is None:
+        return
+    from sim import results
+
+    path = Path(path)
+    check_writable(path, field, folder=False)
+    if figure:
+        from sim.report.figures import FORMATS
+
+        for ext in FORMATS:
+            results.check_file(path.with_suffix(f".{ext}"), force, field)
+    else:
+        results.check_file(path, force, field)
+
+
+def write_csv(table: Any, path: Path, force: bool, field: str) -> None:
+    """Write a table (a DataFrame) as CSV under the one overwrite rule, atomically."""
+    from sim import results
+
+    path = Path(path)
+    results.check_file(path, force, field)  # again: the file may have appeared meanwhile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(table.to_csv(index=False), path)
+
+
+def add_force_argument(p: argparse.ArgumentParser, what: str = "an existing output file") -> None:
+    """``--force``: the one flag that lets a command replace what it wrote before."""
+    p.add_argument("--force", action="store_true", help=f"replace {what}")
 
 
 def add_posterior_argument(p: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ import textwrap
 from dataclasses import replace
 from pathlib import Path
 
-from sim.commands.common import add_scenario_argument, check_writable
+from sim.commands.common import add_force_argument, add_scenario_argument, check_out_file
 from sim.errors import SimInputError
 from sim.scenario import BASELINE, Scenario, claims, load
 from sim.scenario.evidence import (
@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"write Markdown here (implies --format markdown; default {DEFAULT_MARKDOWN}; "
         "'-' for stdout)",
     )
+    add_force_argument(p, "an existing --out file (e.g. to regenerate docs/evidence.md)")
     p.set_defaults(func=run)
 
 
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args.format, args.out)
     out = args.out or DEFAULT_MARKDOWN
     if fmt == "markdown" and str(out) != "-":
-        check_writable(out, "--out", folder=False)
+        check_out_file(out, args.force, "--out")
     sc = load(args.scenario)
     entries = scenario_evidence(args.scenario, sc)
     own = evidence_path(args.scenario)
@@ -79,10 +80,11 @@ def run(args: argparse.Namespace) -> int:
     if str(out) == "-":
         sys.stdout.write(text)
         return 0
+    from sim import results
+
+    results.check_file(out, args.force, "--out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    results.write_text(text, out)
     print(f"wrote {out} ({len(entries)} parameters)")
     return 0
 

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 
 from sim.commands import progress
-from sim.commands.common import check_counts, check_writable, count
+from sim.commands.common import (
+    add_force_argument,
+    check_counts,
+    check_out_file,
+    count,
+    write_csv,
+)
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
 from sim.scenario.limits import (
@@ -95,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--figure", type=Path, default=None, help="write the figure (PNG and SVG)")
     p.add_argument("--csv", type=Path, default=None, help="write the average table as CSV")
+    add_force_argument(p, "existing --csv and --figure files")
     p.set_defaults(func=explain)
 
 
@@ -134,9 +141,8 @@ def explain(args: argparse.Namespace) -> int:
     """Print the explanation; write the figure and table if asked."""
     from sim import explain as ex
 
-    for field, path in (("--figure", args.figure), ("--csv", args.csv)):
-        if path is not None:
-            check_writable(path, field, folder=False)
+    check_out_file(args.figure, args.force, "--figure", figure=True)
+    check_out_file(args.csv, args.force, "--csv")
 
     rp = _replay(args)
     if args.actor is not None and args.actor not in rp.params.actors:
@@ -210,8 +216,7 @@ def _aggregate(args: argparse.Namespace, rp, ex) -> int:
     )
     print(ex.describe_aggregate(table, labels))
     if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.csv, index=False)
+        write_csv(table, args.csv, args.force, "--csv")
         print(args.csv)
     if args.figure:
         from sim.report import figures

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.commands import progress
-from sim.commands.common import check_writable, count, finite
+from sim.commands.common import add_force_argument, check_out_file, count, finite
 from sim.errors import SimInputError
 
 
@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="write the feature scores and the trade-off (PATH-scores, PATH-tradeoff; PNG, SVG)",
     )
+    add_force_argument(p, "existing --figure files")
     p.set_defaults(func=levers)
 
 
@@ -63,7 +64,8 @@ def levers(args: argparse.Namespace) -> int:
     from sim.analysis import levers as lv
 
     if args.figure is not None:
-        check_writable(args.figure, "--figure", folder=False)
+        for suffix in ("-scores", "-tradeoff"):
+            check_out_file(Path(f"{args.figure}{suffix}"), args.force, "--figure", figure=True)
 
     for name, value, low, high in (
         ("--peel-alpha", args.peel_alpha, 0, 0.5),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.commands.common import check_writable
+from sim.commands.common import check_out_file, check_writable
 from sim.errors import SimInputError
 
 
@@ -53,15 +53,16 @@ def plot(args: argparse.Namespace) -> int:
     # Check every file first, so a refusal leaves the folder as it was.
     for panel in (p for p in panels if p.ax is not None):
         for ext in figures.FORMATS:
-            store.check_target(out / f"{panel.name}.{ext}", args.force, directory=False)
-    written = 0
+            check_out_file(out / f"{panel.name}.{ext}", args.force, "--out")
+    written = []
     for panel in panels:
         if panel.ax is None:  # a note in place of an empty or misleading chart
             print(f"{panel.name}: {html.unescape(re.sub('<[^>]+>', '', panel.note))}")
             continue
         for path in figures.save(panel.ax, out / panel.name, panel.caption):
             print(path)
-            written += 1
+            written.append(path)
+    store.record_written(written)  # figures inside a results folder join its manifest
     if not written:
         raise SimInputError(
             "no figure of the requested kind applies to these results",

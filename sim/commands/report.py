@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.commands import progress as progress_display
-from sim.commands.common import check_writable
+from sim.commands.common import check_out_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def report(args: argparse.Namespace) -> int:
     """Write the report and print where it is."""
     from sim import report as report_module
 
-    check_writable(args.out, "--out", folder=False)
+    check_out_file(args.out, args.force, "--out")
     with progress_display.stages("step") as progress:  # loading results, then drawing figures
         out = report_module.write(
             args.results,

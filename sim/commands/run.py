@@ -14,8 +14,8 @@ from sim.commands.common import (
     add_scenario_argument,
     add_size_arguments,
     check_counts,
+    check_out_dir,
     check_run_size,
-    check_writable,
     load_posterior,
 )
 from sim.errors import SimInputError
@@ -101,16 +101,14 @@ def run(args: argparse.Namespace) -> int:
     post = load_posterior(args.posterior, sc)
     out = args.out or results.default_dir(sc.name, f"-seed{args.seed}")
     check_run_size(args.replicates, args.months or sc.months)
-    check_writable(out, "--out", folder=True)
-    with results.claim(out):
-        results.check_target(out, args.force)
-        with results.staged(out) as tmp:
-            try:
-                res = _write(args, sc, overrides, tmp, post)
-                spread = _spread(args, sc, overrides, post, draws, tmp)
-            except KeyboardInterrupt as exc:
-                # `staged` removes the temporary folder; an existing `out` stays as it was.
-                raise signals.noted(exc, f"nothing was written to {out}") from None
+    check_out_dir(out, args.force)
+    with results.writing(out, args.force) as tmp:
+        try:
+            res = _write(args, sc, overrides, tmp, post)
+            spread = _spread(args, sc, overrides, post, draws, tmp)
+        except KeyboardInterrupt as exc:
+            # `writing` removes the temporary folder; an existing `out` stays as it was.
+            raise signals.noted(exc, f"nothing was written to {out}") from None
     print(
         f"{sc.title}: {args.replicates} replicates x {res.months} months "
         f"({sc.date(1)} to {sc.date(res.months)}), seed {args.seed}"

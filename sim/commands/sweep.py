@@ -12,6 +12,7 @@ from sim.commands import progress
 from sim.commands.common import (
     add_posterior_argument,
     add_workers_argument,
+    check_out_dir,
     check_writable,
     count,
     load_posterior,
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     post = load_posterior(args.posterior, exp.scenario)
     out = args.out or results.default_dir(exp.name)
     check_writable(out, "--out", folder=True)
+    check_out_dir(out, args.force, resumes=True)
     try:
         with progress.bar(exp.name, None, "run") as bar:
             summary = sweep.run_sweep(

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from sim.commands import progress
 from sim.commands.common import (
+    add_force_argument,
     add_scenario_argument,
     add_size_arguments,
     check_counts,
+    check_out_file,
     check_run_size,
-    check_writable,
+    write_csv,
 )
 from sim.errors import SimInputError
 from sim.scenario import BASELINE
@@ -50,8 +52,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ACTOR=ACTION",
         help="leave the actor only this action from --at on (repeatable)",
     )
-    # The flag's old name, refused with a hint: everywhere else --force replaces an output.
-    p.add_argument("--force", dest="old_force", action="append", help=argparse.SUPPRESS)
     p.add_argument(
         "--event",
         action="append",
@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the run-by-run difference of the declared partnership pair's alignment "
         "over time (PNG and SVG)",
     )
+    add_force_argument(p, "existing --csv and --figure files")
     p.set_defaults(func=whatif)
 
 
@@ -87,16 +88,9 @@ def whatif(args: argparse.Namespace) -> int:
     """Run both arms, print the paired differences, write the table and figure if asked."""
     from sim import whatif as wi
 
-    for field, path in (("--figure", args.figure), ("--csv", args.csv)):
-        if path is not None:
-            check_writable(path, field, folder=False)
+    check_out_file(args.figure, args.force, "--figure", figure=True)
+    check_out_file(args.csv, args.force, "--csv")
 
-    if args.old_force:
-        raise SimInputError(
-            "renamed: use --impose ACTOR=ACTION (--force replaces an output in other commands)",
-            field="--force",
-            found=args.old_force[0],
-        )
     check_counts(args.replicates, args.months, args.seed)
     from sim.scenario import load
 
@@ -126,8 +120,7 @@ def whatif(args: argparse.Namespace) -> int:
         raise wi.for_cli(exc) from None
     print(wi.describe(res))
     if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        res.differences.to_csv(args.csv, index=False)
+        write_csv(res.differences, args.csv, args.force, "--csv")
         print(args.csv)
     if args.figure:
         from sim.model import outcomes

@@ -320,7 +320,7 @@ def write(
     loaded (stage "loading results") and each figure drawn (stage "drawing figures").
     """
     out = Path(out)
-    store.check_target(out, force, directory=False)
+    store.check_file(out, force, "--out")
     metas = [(Path(p), store.read_metadata(p)) for p in paths]
     scored = ("backtest", "evaluation")
     backtests = [(p, m) for p, m in metas if m.get("kind") in scored]

@@ -7,21 +7,11 @@ and what is allowed, so every loader reports bad input the same way.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from sim.errors import SimInputError
-
-# Names of scenarios and experiments become file names (the default results directory is
-# results/<name>), so they are plain words: no separators, no "..", never an absolute path.
-PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-PLAIN_NAME_TEXT = "letters, digits, '_' and '-', starting with a letter or digit"
-
-
-def is_plain_name(name: object) -> bool:
-    """Whether ``name`` is safe to use as a file name on its own (see `PLAIN_NAME`)."""
-    return isinstance(name, str) and PLAIN_NAME.fullmatch(name) is not None
+from sim.scenario.names import identifier, identifiers
 
 
 class Checker:
@@ -107,11 +97,15 @@ class Checker:
         return value
 
     def plain_name(self, doc: Mapping, field: str, key: str) -> str:
-        """A name that is also a safe file name: letters, digits, ``_`` and ``-``."""
-        value = self.text(doc, field, key)
-        if not is_plain_name(value):
-            self.fail(f"{field}.{key}", "not a plain name", found=value, allowed=PLAIN_NAME_TEXT)
-        return value
+        """A name that is also a safe file name and column: a plain identifier (`names`)."""
+        return identifier(self.text(doc, field, key), self.source, f"{field}.{key}")
+
+    def ids(self, doc: Mapping, field: str) -> Mapping:
+        """``doc``, after checking that each of its keys (``[field.<id>]``) is a plain
+        identifier (`names`): ids become columns, file names and parts of dotted names.
+        """
+        identifiers(doc, self.source, field)
+        return doc
 
     def member(self, doc: Mapping, field: str, key: str, choices: tuple[str, ...]) -> str:
         """A string that must be one of ``choices``."""

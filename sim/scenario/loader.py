@@ -342,7 +342,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         c.fail("scenario.start", "not a month", found=start, allowed=calendar.FORMAT)
     sections.dates_to_months(raw, start)
 
-    issues_doc = c.table(raw, "", "issues")
+    issues_doc = c.ids(c.table(raw, "", "issues"), "issues")
     if not issues_doc:
         c.fail("issues", "at least one issue is required")
     issues = []
@@ -361,7 +361,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         )
     issue_ids = tuple(i.id for i in issues)
 
-    actors_doc = c.table(raw, "", "actors")
+    actors_doc = c.ids(c.table(raw, "", "actors"), "actors")
     if len(actors_doc) < 2:
         c.fail("actors", "at least two actors are required", found=len(actors_doc))
     actor_ids = tuple(actors_doc)
@@ -379,7 +379,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
         **{k: c.number(dyn_doc, "dynamics", k, 0, 100) for k in DYNAMICS[1:-1]},
     }
 
-    deals = sections.deals(c, c.table(raw, "", "deals", required=False), action_ids)
+    deals = sections.deals(c, c.ids(c.table(raw, "", "deals", required=False), "deals"), action_ids)
     deal_ids = tuple(d.id for d in deals)
     for actor in actors:
         for act in actor.actions:
@@ -391,15 +391,18 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
                     allowed=", ".join(deal_ids) or "a deal declared under [deals]",
                 )
 
-    outcome_specs = sections.outcomes(c, c.table(raw, "", "outcomes"), action_ids, months)
+    outcome_specs = sections.outcomes(
+        c, c.ids(c.table(raw, "", "outcomes"), "outcomes"), action_ids, months
+    )
 
     events = []
-    for eid, doc in c.table(raw, "", "events", required=False, most=MAX_EVENTS).items():
+    events_doc = c.ids(c.table(raw, "", "events", required=False, most=MAX_EVENTS), "events")
+    for eid, doc in events_doc.items():
         events.append(_event(c, eid, doc, actor_ids, issue_ids, months, deal_ids, start))
 
     regimes = sections.regimes(
         c,
-        c.table(raw, "", "regimes", required=False),
+        c.ids(c.table(raw, "", "regimes", required=False), "regimes"),
         raw,
         start,
         months,
@@ -448,7 +451,7 @@ def _actor(c: Checker, aid: str, doc: Any, actor_ids: tuple, issue_ids: tuple) -
     )
     weights_doc = c.table(doc, f, "weights")
     c.keys(weights_doc, f + ".weights", RELATION_WEIGHTS)
-    actions_doc = c.table(doc, f, "actions")
+    actions_doc = c.ids(c.table(doc, f, "actions"), f + ".actions")
     if not actions_doc:
         c.fail(f + ".actions", "an actor needs at least one action")
     others = tuple(a for a in actor_ids if a != aid)

@@ -37,7 +37,6 @@ from typing import Any
 from sim.errors import SimInputError
 from sim.model.params import compile_params
 from sim.scenario import Scenario, load, read_toml, shipped
-from sim.scenario.checker import PLAIN_NAME_TEXT, is_plain_name
 from sim.scenario.limits import (
     MAX_DESIGN_POINTS,
     MAX_MONTHS,
@@ -46,6 +45,7 @@ from sim.scenario.limits import (
     check_run_months,
     integer_range,
 )
+from sim.scenario.names import IDENTIFIER_TEXT, identifier, is_identifier
 from sim.sweeps import design as designs
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -164,17 +164,18 @@ def from_dict(doc: Mapping[str, Any], path: Path) -> Experiment:
     output = _table(doc, f, "output", required=False)
     _keys(output, f, "output", ("trajectories", "sample"))
 
-    name = meta.get("name", path.stem)
-    if not is_plain_name(name):
-        # The name becomes the default results directory, results/<name>.
+    # The name becomes the default results directory, results/<name>.
+    if "name" in meta:
+        name = identifier(meta["name"], f, "experiment.name")
+    elif is_identifier(path.stem):
+        name = path.stem
+    else:
         raise SimInputError(
-            "not a plain name"
-            if "name" in meta
-            else "the file name is not a plain name; set experiment.name",
+            "the file name is not a plain identifier; set experiment.name",
             file=f,
             field="experiment.name",
-            found=name,
-            allowed=PLAIN_NAME_TEXT,
+            found=path.stem,
+            allowed=IDENTIFIER_TEXT,
         )
     scenario_path = _scenario_path(meta, path)
     try:

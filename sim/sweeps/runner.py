@@ -25,7 +25,8 @@ Every file is written under a dot-prefixed temporary name and moved into place w
 `os.replace`; a chunk counts as done when its runs file exists, so rerunning resumes. Local
 workers (and the in-process executor) write their own chunks; chunks run on a Dask cluster
 come back to the parent, which writes them. The folder
-itself appears only with its metadata (status "running") already in it, and its status says
+itself appears only with its metadata (status "running") and manifest already in it (what it
+adds later is listed there as patterns, `LATER_FILES`), and its status says
 "interrupted" or "failed" when a sweep stops early. One sweep at a time writes a folder: the
 runner holds its lock (`sim.results.claim`) throughout.
 """
@@ -411,25 +412,26 @@ def sweep_metadata(plan: Plan, chunk_size: int, command: list[str] | None) -> di
 def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) -> dict | None:
     """Check ``out`` for a fresh start or a resume; return the old metadata when resuming.
 
-    Call it holding the lock (`results.claim`). A fresh start removes what is there only if it
-    may: a results directory sim wrote (with ``force``), an empty directory, or a sweep an
-    older version left without metadata.
+    Call it holding the lock (`results.claim`). A fresh start replaces what is there only if
+    `results.check_target` allows it (an empty folder, or with ``force`` a results directory
+    whose every file is in its manifest); a folder is resumed only if it is a sweep's.
     """
     out = Path(out)
-    if not out.exists():
-        return None
-    if not out.is_dir():
-        raise SimInputError("exists and is not a directory", file=str(out))
-    if _unstarted(out):
-        results.remove(out)
+    if not out.exists() and not out.is_symlink():
         return None
     if force:
         results.check_target(out, force=True)  # refuses a folder sim did not write
         results.remove(out)
         return None
-    if not (out / "metadata.json").exists():
+    if not out.is_dir():
+        raise SimInputError("exists and is not a directory", file=str(out))
+    if not any(out.iterdir()):
+        out.rmdir()  # an empty folder: the staged sweep takes its place
+        return None
+    if not results.is_own(out) or not (out / "metadata.json").is_file():
         raise SimInputError(
-            "exists and is not a sweep results directory; choose another --out", file=str(out)
+            "exists and is not a sweep results directory written by sim; choose another --out",
+            file=str(out),
         )
     meta = results.read_metadata(out)
     if meta.get("kind") != "sweep" or meta.get("fingerprint") != exp.fingerprint():
@@ -452,22 +454,8 @@ def open_store(out: Path, exp: Experiment, chunk_size: int | None, force: bool) 
     return meta
 
 
-def _unstarted(out: Path) -> bool:
-    """An empty folder, or one an older version left when killed before its metadata.
-
-    Such a folder holds nothing but ``points.parquet``, the empty ``runs/`` and
-    ``trajectories/`` folders and hidden temporaries (no chunk is written before metadata).
-    """
-    if (out / "metadata.json").exists():
-        return False
-    for entry in out.iterdir():
-        if entry.name.startswith(".") or entry.name == "points.parquet":
-            continue
-        if entry.name not in ("runs", "trajectories") or not entry.is_dir():
-            return False
-        if any(not f.name.startswith(".") for f in entry.iterdir()):
-            return False
-    return True
+# What a sweep adds to its folder after it was staged (`results.write_manifest`).
+LATER_FILES = results.LATER_FILES
 
 
 def _clear_temporaries(folder: Path) -> None:
@@ -544,7 +532,7 @@ def run_sweep(
             # The folder appears with its metadata already in it, so a sweep killed at any
             # moment leaves either nothing or a folder that says it is sim's and resumes.
             meta["started"] = results.now()
-            with results.staged(out) as tmp:
+            with results.staged(out, LATER_FILES) as tmp:
                 results.write_json(meta, tmp / "metadata.json")
                 declared = outcomes.declared(plan.params)
                 record = {"outcomes": results.outcomes_record(declared)}

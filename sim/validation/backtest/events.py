@@ -34,6 +34,7 @@ from sim.model.outcomes import partnership_months
 from sim.model.params import Params
 from sim.results import file_sha256
 from sim.scenario import calendar, read_toml
+from sim.scenario.names import identifier, identifiers
 
 KINDS = ("alignment_change", "action_months", "alignment_run", "alignment_level")
 KIND_KEYS = {
@@ -268,15 +269,18 @@ def load_events(path: str | Path) -> EventSet:
     if not isinstance(meta, Mapping):
         _fail(src, "backtest", "missing table", allowed="[backtest] with name and scenario")
     _keys(meta, src, "backtest", ("name", "scenario", "calibration_end", "description"))
+    # The name becomes the default results folder: a plain identifier, as written.
+    name = identifier(meta.get("name"), src, "backtest.name")
     end = _month(meta.get("calibration_end"), src, "backtest.calibration_end")
     table = doc.get("events")
     if not isinstance(table, Mapping) or not table:
         _fail(src, "events", "no events", allowed="[events.<id>] tables")
+    identifiers(table, src, "events")
     events = tuple(_event(eid, d, src, end) for eid, d in table.items())
     if not any(e.in_scope for e in events):
         _fail(src, "events", "no event inside the model's scope to score")
     return EventSet(
-        name=_text(meta, src, "backtest", "name"),
+        name=name,
         path=path,
         scenario=(path.parent / _text(meta, src, "backtest", "scenario")).resolve(),
         calibration_end=end,

@@ -67,7 +67,7 @@ def load_checks(path: str | Path, scenario: Scenario) -> tuple[CheckSpec, ...]:
     doc = read_toml(Path(path))
     c.keys(doc, "", ("checks",))
     out = []
-    for cid, d in c.table(doc, "", "checks").items():
+    for cid, d in c.ids(c.table(doc, "", "checks"), "checks").items():
         f = f"checks.{cid}"
         if not isinstance(d, Mapping):
             c.fail(f, "expected a table", found=d)

@@ -31,7 +31,7 @@ import numpy as np
 
 from sim import __version__
 from sim.errors import SimInputError
-from sim.results import file_sha256
+from sim.results import claim, file_sha256, write_text
 from sim.scenario import Scenario, calendar, files, load, read_toml, shipped
 from sim.scenario.evidence import scenario_evidence
 from sim.scenario.limits import (
@@ -41,6 +41,7 @@ from sim.scenario.limits import (
     check_count,
     check_run_months,
 )
+from sim.scenario.names import identifier, identifiers
 from sim.validation.backtest import ensemble as ensemble_mod
 from sim.validation.backtest.events import (
     QUESTION_KEYS,
@@ -128,6 +129,8 @@ def load_questions(path: str | Path) -> QuestionSet:
     for key in ("name", "scenario", "horizon"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
             fail(f"forecast.{key}", "expected a non-empty text", found=meta.get(key))
+    # The name becomes the record's file name and a ledger field: a plain identifier.
+    identifier(meta["name"], src, "forecast.name")
     try:
         calendar.parse(meta["horizon"])
     except ValueError:
@@ -149,6 +152,7 @@ def load_questions(path: str | Path) -> QuestionSet:
     table = doc.get("questions")
     if not isinstance(table, Mapping) or not table:
         fail("questions", "no questions", allowed="[questions.<id>] tables")
+    identifiers(table, src, "questions")
     questions = []
     for qid, q in table.items():
         field = f"questions.{qid}"
@@ -166,7 +170,7 @@ def load_questions(path: str | Path) -> QuestionSet:
         note = str(q.get("note", "")).strip()
         questions.append(Question(qid, resolution.strip(), note, obs, str(kind), dist))
     return QuestionSet(
-        name=meta["name"].strip(),
+        name=meta["name"],
         path=path,
         scenario=(path.parent / meta["scenario"]).resolve(),
         horizon=meta["horizon"],
@@ -480,17 +484,17 @@ def seal(
 ) -> tuple[Path, ledger_mod.Row]:
     """Answer the questions, write the record beside the ledger and append it to the ledger.
 
-    The record goes to ``<ledger folder>/records/<name>.json``; an existing record is never
-    replaced (a sealed record is immutable: seal again under another name).
+    The record goes to ``<ledger folder>/records/<name>.json``. A record is sealed when its row
+    is in the ledger; a sealed record is never replaced (seal again under another name).
+    Sealing is crash-consistent, under the ledger's lock (`sim.results.claim`): the record is
+    written atomically first, then its row is appended atomically. Killed in between, it
+    leaves a record without a row: not sealed, reported so by `verify`, and replaced by the
+    next ``--seal`` of the same questions (the one repair, docs/backtest.md).
     """
     ledger = Path(ledger)
-    out = ledger.parent / "records" / f"{qs.name}.json"
-    if out.exists():
-        raise SimInputError(
-            "a record of this name is already sealed; sealed records are never replaced",
-            file=str(out),
-            allowed="another [forecast] name",
-        )
+    name = identifier(qs.name, str(qs.path), "forecast.name")  # also for callers from Python
+    out = ledger.parent / "records" / f"{name}.json"
+    _refuse_sealed(out, ledger)
     record = answer(qs, posterior)
     # Paths relative to the record, so a checkout anywhere can verify it.
     record["questions_file"] = _relative(qs.path, out.parent)
@@ -508,11 +512,30 @@ def seal(
             "versions": _versions(),
         }
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
-    return out, ledger_mod.append(ledger, out, sealed_at)
+    text = json.dumps(record, indent=2, sort_keys=False) + "\n"
+    with claim(ledger):
+        _refuse_sealed(out, ledger)  # again, under the lock: another seal may have won
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for left in out.parent.glob(f".{out.name}.*.tmp"):  # a killed seal's temporary
+            left.unlink(missing_ok=True)
+        write_text(text, out)
+        row = ledger_mod.append(ledger, out, sealed_at)
+    return out, row
+
+
+def _refuse_sealed(out: Path, ledger: Path) -> None:
+    """Refuse to seal over a record the ledger already holds (a record without a row was
+    left by an interrupted seal and is not sealed: it is replaced).
+    """
+    if any(r.record == ledger_mod.relative(out, ledger) for r in ledger_mod.rows(ledger)):
+        raise SimInputError(
+            "a record of this name is already sealed; sealed records are never replaced",
+            file=str(out),
+            allowed="another [forecast] name",
+        )
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise SimInputError("exists and is not a record file; sim never writes through it",
+                            file=str(out))  # fmt: skip
 
 
 def _relative(path: str | Path, folder: Path) -> str:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.results import file_sha256
+from sim.errors import SimInputError
+from sim.results import file_sha256, write_text
 from sim.scenario import files
 
 HEADER = """# Forecast ledger
@@ -65,18 +66,41 @@ def read(path: Path) -> str:
     return files.read_text(path, None)
 
 
+# What a ledger field may hold: a UTC time, a relative path or a hex digest. No "|", no space,
+# no newline: a field can never end its cell or start a row of its own.
+FIELD = re.compile(r"[A-Za-z0-9_.:+/-]{1,512}")
+
+
+def check_row(row: Row) -> Row:
+    """``row`` if each of its fields can be written as one cell; a `SimInputError` otherwise."""
+    for field, value in (("sealed", row.sealed), ("record", row.record), ("sha256", row.sha256)):
+        if not isinstance(value, str) or not FIELD.fullmatch(value):
+            raise SimInputError(
+                "cannot be written to the ledger",
+                field=f"ledger.{field}",
+                found=value,
+                allowed="letters, digits and _ . : + / - (no '|', space or line break)",
+            )
+    if not re.fullmatch(r"[0-9a-f]{64}", row.sha256):
+        raise SimInputError("not a SHA-256 digest", field="ledger.sha256", found=row.sha256)
+    return row
+
+
 def append(ledger: str | Path, record: str | Path, sealed: str) -> Row:
-    """Append the record's row to the ledger (created with its header if missing)."""
+    """Append the record's row to the ledger (created with its header if missing).
+
+    The row's fields are checked first (`check_row`), and the new ledger replaces the old one
+    atomically (temporary file, then rename), so a reader sees the ledger with or without the
+    row, never half of it. Call it holding the ledger's lock (`sim.results.claim`).
+    """
     path = Path(ledger)
-    row = Row(sealed, relative(record, path), file_sha256(record))
+    row = check_row(Row(sealed, relative(record, path), file_sha256(record)))
     path.parent.mkdir(parents=True, exist_ok=True)
     text = read(path) if path.exists() else HEADER
     if not text.endswith("\n"):
         text += "\n"
     text += f"| {row.sealed} | {row.record} | {row.sha256} |\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(text, path)
     return row
 
 
@@ -86,7 +110,11 @@ def check(ledger: str | Path, record: str | Path) -> tuple[bool, str]:
     digest = file_sha256(record)
     mine = [r for r in rows(ledger) if r.record == name]
     if not mine:
-        return False, f"{name} is not in the ledger {ledger}"
+        return False, (
+            f"{name} is not in the ledger {ledger}: it is not sealed (a seal killed between "
+            "writing the record and its row leaves this); `sim forecast QUESTIONS --seal` "
+            "seals it again"
+        )
     if any(r.sha256 == digest for r in mine):
         return True, f"SHA-256 {digest[:16]}... matches the ledger row of {mine[0].sealed}"
     return False, (
