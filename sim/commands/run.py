@@ -202,15 +202,22 @@ class _KeptSeries:
         """Keep one block's wanted columns (replicates in order, each with all its months)."""
         keep = [c for c in table.columns if c in self.wanted or c.startswith("action__")]
         slim = table[keep].copy()
+        for c in keep:  # single precision is plenty for a figure's quantiles and a 0.05 flag
+            if slim[c].dtype == "float64":
+                slim[c] = slim[c].astype("float32")
         slim.insert(0, "month", table["month"].to_numpy().astype("int32"))
-        slim.insert(0, "replicate", table["replicate"].to_numpy().astype("int64"))
+        slim.insert(0, "replicate", table["replicate"].to_numpy().astype("int32"))
         self.blocks.append(slim)
 
     def table(self):
         """The kept columns of every block, or None if nothing was kept."""
         import pandas as pd
 
-        return pd.concat(self.blocks, ignore_index=True) if self.blocks else None
+        if not self.blocks:
+            return None
+        table = pd.concat(self.blocks, ignore_index=True)
+        self.blocks = []
+        return table
 
 
 def _check_draws(value: int | None) -> int:
