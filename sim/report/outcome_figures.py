@@ -9,14 +9,14 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from sim.model.outcomes import Figure
+from sim.model.outcomes import Figure, wide
 from sim.report import figures
 
 
 def _fan(fig: Figure, runs, series, months: int, start: str, label: str):
     if series is None or fig.column not in series:
         return None
-    values = series.pivot(index="replicate", columns="month", values=fig.column).to_numpy()
+    values = wide(series, fig.column)
     ax = figures.fan_chart(values, label=label, title=fig.title, start=start)
     if fig.ylabel:
         ax.set_ylabel(fig.ylabel)

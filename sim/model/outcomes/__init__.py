@@ -30,6 +30,7 @@ from sim.model.outcomes.columns import (
     first_true,
     pair_column,
     pair_of,
+    wide,
 )
 from sim.model.outcomes.defection import NO_RESPONSE, RESPONSE_WINDOW
 from sim.model.outcomes.kind import (
@@ -71,6 +72,7 @@ __all__ = [
     "partnership_months",
     "register",
     "unregister",
+    "wide",
     *_TABLES,
 ]
 __getattr__ = reexport(__name__, "table", _TABLES)

@@ -24,6 +24,26 @@ def action_column(actor: str) -> str:
     return f"action{SEP}{actor}"
 
 
+def wide(series: pd.DataFrame, column: str, first: int = 0) -> np.ndarray:
+    """One per-month column as a (replicates, months) array, months ``first`` onwards.
+
+    Per-month tables come replicate by replicate with every month in order, so the column is
+    reshaped in place; any other order goes through a pivot (which costs several times the
+    table's memory, too much for a large run).
+    """
+    m = series["month"].to_numpy()
+    keep = m >= first
+    months = int(m.max()) - first + 1 if len(m) else 0
+    values = series[column].to_numpy()[keep]
+    if months and len(values) % months == 0:
+        shaped_m = m[keep].reshape(-1, months)
+        r = series["replicate"].to_numpy()[keep].reshape(-1, months)
+        if (shaped_m == np.arange(first, first + months)).all() and (r == r[:, :1]).all():
+            return values.reshape(-1, months)
+    sub = series[keep]
+    return sub.pivot(index="replicate", columns="month", values=column).to_numpy()
+
+
 def pair_of(column: str) -> tuple[str, str]:
     """The two actor ids of an alignment column."""
     _, a, b = column.split(SEP)

@@ -66,11 +66,15 @@ def action_shares(
     b = months.replicate.map(first.fillna(0).astype(np.int64)).fillna(0).to_numpy()
     m = months.month.to_numpy()
     inside = (b > 0) & (m > b) & (m <= b + RESPONSE_WINDOW)
-    acts = months[col].astype(str)
-    return (
-        acts[inside].value_counts(normalize=True),
-        acts[~inside].value_counts(normalize=True),
-    )
+    acts = months[col]  # categorical: counted by code, never turned into strings per month
+
+    def shares(mask: np.ndarray) -> pd.Series:
+        counts = acts[mask].value_counts(normalize=True)
+        counts = counts[counts > 0]
+        counts.index = counts.index.astype(str)
+        return counts
+
+    return shares(inside), shares(~inside)
 
 
 class Defection(BaseKind):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from sim.model.outcomes.columns import dates, optional, pair_column
+from sim.model.outcomes.columns import dates, optional, pair_column, wide
 from sim.model.outcomes.kind import (
     BaseKind,
     Context,
@@ -167,8 +167,7 @@ class Partnership(BaseKind):
         col = next((c for c in (pair_column(a, b), pair_column(b, a)) if c in series), None)
         if col is None:
             return None
-        wide = series[series.month >= 1].pivot(index="replicate", columns="month", values=col)
-        level = best_level(wide.to_numpy(dtype=np.float64), spec.fields["months"])
+        level = best_level(wide(series, col, 1).astype(np.float64), spec.fields["months"])
         what = f"the pair's highest alignment held for {spec.fields['months']} months"
         return threshold_check(level, spec.fields["threshold"], what)
 
