@@ -152,17 +152,3 @@ def test_values_of_each_kind_on_a_known_trajectory():
     assert ev.values(short, traj, params).tolist() == [False, False]  # the run ends later
     level = obs("alignment_level", pair=("iran", "russia"), window=("2016-04", "2016-05"))
     assert ev.values(level, traj, params) == pytest.approx([0.1, 0.4])
-
-
-def test_persistence_freezes_the_starting_state():
-    params = compile_params(load(ROOT / "scenarios" / "baseline.toml"))
-    higher = ev.Observable(
-        "x", "x", "alignment_change", ("2020-01", "2020-01"), "x",
-        {"pair": ("iran", "russia"), "reference": ("2015-11", "2015-11"), "direction": "higher"},
-    )  # fmt: skip
-    assert ev.persistence(higher, params, 120) == 0.0
-    backs = ev.Observable(
-        "x", "x", "action_months", ("2016-01", "2016-12"), "x",
-        {"actor": "russia", "actions": ("back_iran",)},
-    )  # fmt: skip
-    assert ev.persistence(backs, params, 120) == 12.0

@@ -3,7 +3,9 @@
 Runs the events file's scenario with parameter uncertainty (a calibrated posterior with
 ``--posterior``, else the evidence ranges; ``--point`` for the scenario's values only),
 forecasts every event in scope, scores the forecasts and three naive baselines (Brier and log
-score, CRPS) with paired bootstrap intervals, prints the score table and writes a
+score, CRPS) with paired bootstrap intervals, says which events the drivers decide, prints the
+score table for all events and for the informative ones alone (with the model against the
+best baseline there) and writes a
 self-describing results directory (events.parquet, scores.parquet, values.parquet, figures,
 metadata.json) that `sim report` turns into HTML.
 """
@@ -29,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score the model's forecasts of pre-registered events against history",
         description="Forecast each pre-registered event of an events file from runs of its "
         "scenario, score the forecasts and naive baselines (always 0.5, base rate, "
-        "persistence of the 2015 state) with Brier, log score and CRPS, and write a results "
-        "directory. Prints the score table whatever the scores are.",
+        "persistence: the same runs with the drivers of 2015 kept) with Brier, log score and "
+        "CRPS, score apart the events the drivers decide, and write a results directory. "
+        "Prints the score tables whatever the scores are.",
     )
     p.add_argument(
         "events", type=Path, help="events file, e.g. backtests/history_2015_2025/events.toml"
@@ -153,8 +156,32 @@ def _signed(x: float) -> str:
     return f"{0.0 if abs(x) < 5e-4 else x:+.3f}"  # no "-0.000"
 
 
+def _score_lines(summary) -> list[str]:
+    from sim.validation.backtest import backtest
+
+    lines = [
+        f"{'period':<12}{'score':<7}{'events':>6}  {'model':>7}  "
+        + "  ".join(f"{k:>31}" for k in backtest.BASELINES),
+    ]
+    for (period, score), grp in summary.groupby(["period", "score"], sort=False):
+        by = {r.forecaster: r for r in grp.itertuples()}
+        cells = []
+        for k in backtest.BASELINES:
+            r = by[k]
+            diff = ",".join(_signed(x) for x in (r.low95, r.high95))
+            cells.append(f"{r.mean:7.3f} ({_signed(r.model_minus)} [{diff}])")
+        n = by["model"].events
+        lines.append(
+            f"{period:<12}{score:<7}{n:>6}  {by['model'].mean:7.3f}  "
+            + "  ".join(f"{c:>31}" for c in cells)
+        )
+    return lines
+
+
 def render(bt) -> str:
-    """The score table and the events the model gets most wrong, as text."""
+    """The score tables (all events, informative events), the model against the best baseline
+    on the informative events, and the events the model gets most wrong, as text.
+    """
     from sim.validation.backtest import backtest
 
     ev, ens = bt.events, bt.ensemble
@@ -167,21 +194,28 @@ def render(bt) -> str:
         "Scores are lower-is-better; 'model minus' < 0 means the model beats that baseline "
         "(95% paired bootstrap over events).",
         "",
-        f"{'period':<12}{'score':<7}{'events':>6}  {'model':>7}  "
-        + "  ".join(f"{k:>31}" for k in backtest.BASELINES),
+        "All events:",
+        *_score_lines(bt.summary[bt.summary.subset == "all"]),
     ]
-    s = bt.summary
-    for (period, score), grp in s.groupby(["period", "score"], sort=False):
-        by = {r.forecaster: r for r in grp.itertuples()}
-        cells = []
-        for k in backtest.BASELINES:
-            r = by[k]
-            diff = ",".join(_signed(x) for x in (r.low95, r.high95))
-            cells.append(f"{r.mean:7.3f} ({_signed(r.model_minus)} [{diff}])")
-        n = by["model"].events
+    t = bt.table
+    decided = t[~t.informative]
+    lines += [
+        "",
+        f"Decided by the drivers ({len(decided)} of {len(t)}: the model's runs agree on one "
+        f"value in at least {backtest.SETTLED:.0%} of the weight, the same runs without regime "
+        "changes do not): " + (", ".join(decided.event) or "none"),
+        "",
+        f"Informative events only ({len(t) - len(decided)}):",
+        *_score_lines(bt.summary[bt.summary.subset == "informative"]),
+        "",
+        "Skill on the informative events: the model against the best baseline on them "
+        "(model minus it, 95% paired bootstrap):",
+    ]
+    for r in backtest.skill(bt.summary).itertuples():
+        interval = ",".join(_signed(x) for x in (r.low95, r.high95))
         lines.append(
-            f"{period:<12}{score:<7}{n:>6}  {by['model'].mean:7.3f}  "
-            + "  ".join(f"{c:>31}" for c in cells)
+            f"  {r.period:<12}{r.score:<7}{r.events:>3} events  model {r.model:.3f}  "
+            f"{r.best_baseline} {r.baseline:.3f}  {_signed(r.model_minus)} [{interval}]"
         )
     lines += ["", "Events the model gets most wrong:"]
     for r in backtest.worst(bt.table).itertuples():

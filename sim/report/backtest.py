@@ -1,7 +1,8 @@
 """Figures and the HTML section of a backtest results directory (`sim backtest`).
 
 A backtest directory holds ``events.parquet`` (one row per scored event: forecast, observed,
-baselines, scores) and ``scores.parquet`` (mean scores per period with bootstrap intervals).
+baselines, scores, whether the drivers decide it) and ``scores.parquet`` (mean scores per
+subset of events and period with bootstrap intervals).
 The figures take those tables and an optional ``ax`` and return the axes.
 """
 
@@ -97,11 +98,29 @@ def _fmt(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.3f}"
 
 
+def skill_table_html(summary: pd.DataFrame) -> str:
+    """The model against the best baseline on the informative events, as an HTML table."""
+    from sim.validation.backtest.backtest import skill
+
+    lines = [
+        "<table class='num'><tr><th>period</th><th>score</th><th>events</th><th>model</th>"
+        "<th>best baseline</th><th>its score</th><th>model minus it [95% bootstrap]</th></tr>"
+    ]
+    for r in skill(summary).itertuples():
+        lines.append(
+            f"<tr><td>{r.period}</td><td>{r.score}</td><td>{r.events}</td><td>{_fmt(r.model)}"
+            f"</td><td>{html.escape(r.best_baseline)}</td><td>{_fmt(r.baseline)}</td>"
+            f"<td>{r.model_minus:+.3f} [{r.low95:+.3f}, {r.high95:+.3f}]</td></tr>"
+        )
+    return "\n".join([*lines, "</table>"])
+
+
 def score_table_html(summary: pd.DataFrame) -> str:
     """The summary as an HTML table: mean scores and model-minus-baseline intervals."""
     head = (
-        "<table class='num'><tr><th>period</th><th>score</th><th>events</th>"
-        "<th>forecaster</th><th>mean score</th><th>model minus it [95% bootstrap]</th></tr>"
+        "<table class='num'><tr><th>events scored</th><th>period</th><th>score</th>"
+        "<th>events</th><th>forecaster</th><th>mean score</th>"
+        "<th>model minus it [95% bootstrap]</th></tr>"
     )
     lines = [head]
     for r in summary.itertuples():
@@ -109,8 +128,8 @@ def score_table_html(summary: pd.DataFrame) -> str:
             f"{r.model_minus:+.3f} [{r.low95:+.3f}, {r.high95:+.3f}]"
         )  # fmt: skip
         lines.append(
-            f"<tr><td>{r.period}</td><td>{r.score}</td><td>{r.events}</td>"
-            f"<td>{html.escape(r.forecaster)}</td><td>{_fmt(r.mean)}</td><td>{diff}</td></tr>"
+            f"<tr><td>{getattr(r, 'subset', 'all')}</td><td>{r.period}</td><td>{r.score}</td>"
+            f"<td>{r.events}</td><td>{html.escape(r.forecaster)}</td><td>{_fmt(r.mean)}</td><td>{diff}</td></tr>"
         )
     return "\n".join([*lines, "</table>"])
 
@@ -119,15 +138,16 @@ def event_table_html(table: pd.DataFrame) -> str:
     """Every scored event: observed, forecast, baselines and the model's score."""
     lines = [
         "<table class='num'><tr><th>event</th><th>period</th><th>window</th><th>observed</th>"
-        "<th>model</th><th>base rate</th><th>persistence</th><th>model's score</th></tr>"
+        "<th>model</th><th>base rate</th><th>persistence</th><th>decided by</th>"
+        "<th>model's score</th></tr>"
     ]
     for r in table.itertuples():
         score = f"Brier {r.brier_model:.3f}" if r.type == "binary" else f"CRPS {r.crps_model:.3f}"
         lines.append(
             f"<tr><td title='{html.escape(r.label)}'>{html.escape(r.event)}</td>"
             f"<td>{r.period}</td><td>{r.window}</td><td>{r.observed:g}</td>"
-            f"<td>{r.forecast:.3f}</td><td>{r.base_rate:.3f}</td><td>{r.persistence:g}</td>"
-            f"<td>{score}</td></tr>"
+            f"<td>{r.forecast:.3f}</td><td>{r.base_rate:.3f}</td><td>{r.persistence:.3g}</td>"
+            f"<td>{getattr(r, 'decided_by', '')}</td><td>{score}</td></tr>"
         )
     return "\n".join([*lines, "</table>"])
 
@@ -142,6 +162,16 @@ def section_html(path: Path, meta: dict) -> str:
         f"<p>{html.escape(caption)}. Scores are negatively oriented (lower is better); a "
         "negative difference means the model beats that baseline.</p>",
         score_table_html(summary),
+    ]
+    if "subset" in summary:
+        body += [
+            "<h3>Skill on the informative events</h3>",
+            "<p>Events the drivers decide (the model's runs agree on one value and the same "
+            "runs without regime changes do not) left out; the model against the best "
+            "baseline on the rest.</p>",
+            skill_table_html(summary),
+        ]
+    body += [
         "<h3>Events</h3>",
         event_table_html(table),
     ]

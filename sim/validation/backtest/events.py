@@ -15,7 +15,7 @@ window (calendar months, "YYYY-MM"):
 
 An event adds what happened (``observed``), its ``source`` and its ``period`` (calibration
 or after); a question adds its ``resolution`` rule. `values` computes an observable for every
-run of a trajectory; `persistence` for the world frozen in its starting state.
+run of a trajectory.
 """
 
 from __future__ import annotations
@@ -354,29 +354,3 @@ def values(obs: Observable, traj: Trajectory, params: Params) -> np.ndarray:
         return level
     diff = level - series[:, _span(f["reference"], start)].mean(axis=1)
     return diff > 0 if f["direction"] == "higher" else diff < 0
-
-
-def frozen(params: Params, months: int) -> Trajectory:
-    """One run of the world frozen in its starting state: alignment as at the start, every
-    actor keeping its starting policy. The persistence forecast evaluates events on it.
-    """
-    from sim.model.engine import pair_index
-
-    n = len(params.actors)
-    pairs = pair_index(n)
-    align0 = params.align0[0]
-    row = np.array([align0[i, j] for i, j in pairs], dtype=np.float32)
-    policy = np.maximum(params.policy0, 0).astype(np.int8)
-    return Trajectory(
-        pairs=pairs,
-        alignment=np.broadcast_to(row, (1, months + 1, len(pairs))).copy(),
-        actions=np.broadcast_to(policy, (1, months, n)).copy(),
-        fired=np.zeros((1, months, len(params.events)), dtype=bool),
-        offers=np.zeros((1, months, len(params.deals)), dtype=bool),
-        start=params.start,
-    )
-
-
-def persistence(obs: Observable, params: Params, months: int) -> float:
-    """The observable in the world frozen at its start (1.0/0.0 for a binary one)."""
-    return float(values(obs, frozen(params, months), params)[0])
