@@ -205,11 +205,14 @@ def test_chunked_trajectories_equal_the_whole_table(tmp_path, capsys, monkeypatc
     sc = load(BASELINE)
     monkeypatch.setattr(api, "CHUNK", 2000)
     res = api.simulate(sc, replicates=30, seed=5, months=9)
-    units = results.described(outcomes.declared(res.params, {a.id: a.label for a in sc.actors}))
+    labels = {a.id: a.label for a in sc.actors}
+    declared = outcomes.declared(res.params, labels)
+    units = results.described(declared)
     ref = tmp_path / "ref"
     ref.mkdir()
     results.write_table(results.tagged(res.runs, sc.name, 5), ref / "runs.parquet", units)
-    results.write_table(res.series, ref / "trajectories.parquet", units)
+    series, series_units = results.trajectory_table(res.series, sc.name, 5, declared, labels)
+    results.write_table(series, ref / "trajectories.parquet", series_units)
 
     def digest(path):
         return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -196,28 +196,42 @@ class _KeptSeries:
             for spec, kind, ctx in outcomes.specs(params.outcome_specs, labels)
             for f in kind.figures(spec, ctx)
         }
-        self.blocks: list = []
+        self.blocks: dict[str, list] = {}
+        self.categories: dict = {}
 
     def add(self, table) -> None:
         """Keep one block's wanted columns (replicates in order, each with all its months)."""
+        import pandas as pd
+
         keep = [c for c in table.columns if c in self.wanted or c.startswith("action__")]
-        slim = table[keep].copy()
-        for c in keep:  # single precision is plenty for a figure's quantiles and a 0.05 flag
-            if slim[c].dtype == "float64":
-                slim[c] = slim[c].astype("float32")
-        slim.insert(0, "month", table["month"].to_numpy().astype("int32"))
-        slim.insert(0, "replicate", table["replicate"].to_numpy().astype("int32"))
-        self.blocks.append(slim)
+        self.blocks.setdefault("replicate", []).append(table["replicate"].to_numpy("int32"))
+        self.blocks.setdefault("month", []).append(table["month"].to_numpy("int32"))
+        for c in keep:
+            col = table[c]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                self.categories[c] = col.cat.categories
+                values = col.cat.codes.to_numpy()
+            else:  # single precision is plenty for a figure's quantiles and a 0.05 flag
+                values = col.to_numpy("float32") if col.dtype == "float64" else col.to_numpy()
+            # A copy of its own: a view would keep the block's whole table alive.
+            self.blocks.setdefault(c, []).append(values.copy())
 
     def table(self):
-        """The kept columns of every block, or None if nothing was kept."""
+        """The kept columns of every block, or None if nothing was kept (joined a column at a
+        time, so the peak is the table plus one column, not two tables).
+        """
+        import numpy as np
         import pandas as pd
 
         if not self.blocks:
             return None
-        table = pd.concat(self.blocks, ignore_index=True)
-        self.blocks = []
-        return table
+        data = {}
+        for c in list(self.blocks):
+            values = np.concatenate(self.blocks.pop(c))
+            if c in self.categories:
+                values = pd.Categorical.from_codes(values, categories=self.categories[c])
+            data[c] = values
+        return pd.DataFrame(data, copy=False)
 
 
 def _check_draws(value: int | None) -> int:

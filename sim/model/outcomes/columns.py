@@ -28,19 +28,17 @@ def wide(series: pd.DataFrame, column: str, first: int = 0) -> np.ndarray:
     """One per-month column as a (replicates, months) array, months ``first`` onwards.
 
     Per-month tables come replicate by replicate with every month in order, so the column is
-    reshaped in place; any other order goes through a pivot (which costs several times the
-    table's memory, too much for a large run).
+    reshaped in place (a view); any other order goes through a pivot (which costs several
+    times the table's memory, too much for a large run).
     """
     m = series["month"].to_numpy()
-    keep = m >= first
-    months = int(m.max()) - first + 1 if len(m) else 0
-    values = series[column].to_numpy()[keep]
-    if months and len(values) % months == 0:
-        shaped_m = m[keep].reshape(-1, months)
-        r = series["replicate"].to_numpy()[keep].reshape(-1, months)
-        if (shaped_m == np.arange(first, first + months)).all() and (r == r[:, :1]).all():
-            return values.reshape(-1, months)
-    sub = series[keep]
+    months = int(m[: min(len(m), 100_000)].max()) + 1 if len(m) else 0
+    if months and len(m) % months == 0:
+        m2 = m.reshape(-1, months)
+        r2 = series["replicate"].to_numpy().reshape(-1, months)
+        if (m2 == np.arange(months)).all() and (r2 == r2[:, :1]).all():
+            return series[column].to_numpy().reshape(-1, months)[:, first:]
+    sub = series[series["month"] >= first]
     return sub.pivot(index="replicate", columns="month", values=column).to_numpy()
 
 

@@ -62,19 +62,39 @@ def action_shares(
     first = runs.set_index("replicate")[month_col]
     if not first.index.is_unique:
         return None
-    months = series[series.month >= 1]
-    b = months.replicate.map(first.fillna(0).astype(np.int64)).fillna(0).to_numpy()
-    m = months.month.to_numpy()
-    inside = (b > 0) & (m > b) & (m <= b + RESPONSE_WINDOW)
-    acts = months[col]  # categorical: counted by code, never turned into strings per month
+    m = series["month"].to_numpy()
+    # Each month's replicate mapped to that replicate's first month (0: none), through arrays:
+    # a large run's per-month table has millions of rows.
+    reps = series["replicate"].to_numpy()
+    known = first.index.to_numpy(dtype=np.int64)
+    firsts = first.fillna(0).to_numpy(dtype=np.int32)
+    if len(known) and known.min() >= 0 and known.max() < 10 * len(known) + 1_000:
+        lookup = np.zeros(int(known.max()) + 1, dtype=np.int32)  # replicate -> first month
+        lookup[known] = firsts
+        inside_ids = (reps >= 0) & (reps <= known.max())
+        b = np.where(inside_ids, lookup[np.clip(reps, 0, known.max())], 0)
+    else:  # sparse replicate numbers: look them up by binary search
+        order = np.argsort(known, kind="stable")
+        pos = np.clip(np.searchsorted(known[order], reps), 0, len(known) - 1)
+        b = np.where(known[order][pos] == reps, firsts[order][pos], 0)
+    valid = m >= 1
+    inside = valid & (b > 0) & (m > b) & (m <= b + RESPONSE_WINDOW)
+    outside = valid & ~inside
+    acts = series[col]
+    if isinstance(acts.dtype, pd.CategoricalDtype):
+        codes, names = acts.cat.codes.to_numpy(), np.asarray(acts.cat.categories, dtype=object)
+    else:
+        names, codes = np.unique(acts.astype(str).to_numpy(), return_inverse=True)
 
     def shares(mask: np.ndarray) -> pd.Series:
-        counts = acts[mask].value_counts(normalize=True)
-        counts = counts[counts > 0]
-        counts.index = counts.index.astype(str)
-        return counts
+        counts = np.bincount(codes[mask], minlength=len(names))
+        total = counts.sum()
+        out = pd.Series(counts / total if total else counts * 0.0, index=names.astype(str))
+        out = out[counts > 0]
+        # most frequent first; ties in the categories' order (value_counts' order)
+        return out.iloc[np.argsort(-out.to_numpy(), kind="stable")]
 
-    return shares(inside), shares(~inside)
+    return shares(inside), shares(outside)
 
 
 class Defection(BaseKind):

@@ -167,7 +167,7 @@ class Partnership(BaseKind):
         col = next((c for c in (pair_column(a, b), pair_column(b, a)) if c in series), None)
         if col is None:
             return None
-        level = best_level(wide(series, col, 1).astype(np.float64), spec.fields["months"])
+        level = best_level(wide(series, col, 1), spec.fields["months"])
         what = f"the pair's highest alignment held for {spec.fields['months']} months"
         return threshold_check(level, spec.fields["threshold"], what)
 
