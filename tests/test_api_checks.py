@@ -45,8 +45,8 @@ def test_shipped_scenarios_are_nameable_without_their_folder(tmp_path, monkeypat
 
 def test_whatif_errors_from_python_name_keywords_not_flags():
     with pytest.raises(SimInputError) as err:
-        whatif.whatif(BASELINE, "2018-05", force={"nobody": "x"}, replicates=2)
-    assert err.value.field == "force" and "--" not in str(err.value)
+        whatif.whatif(BASELINE, "2018-05", impose={"nobody": "x"}, replicates=2)
+    assert err.value.field == "impose" and "--" not in str(err.value)
     with pytest.raises(SimInputError) as err:
         whatif.whatif(BASELINE, "2099-01", events=["western_offer"], replicates=2)
     assert err.value.field == "at"
@@ -64,4 +64,4 @@ def test_sim_whatif_with_no_change_is_refused_naming_its_flags(capsys):
 
     assert main(["whatif", str(BASELINE), "--at", "2018-05", "-n", "2"]) == 2
     err = capsys.readouterr().err
-    assert "nothing to change" in err and "--force or --event" in err
+    assert "nothing to change" in err and "--impose or --event" in err

@@ -178,7 +178,7 @@ def test_whatif_command(tmp_path, capsys):
 
 def test_every_row_compares_one_subset_and_unchanged_outcomes_are_named():
     res = whatif.whatif(
-        BASELINE, "2017-06", force={"united_states": "engage_iran"}, replicates=150, seed=4
+        BASELINE, "2017-06", impose={"united_states": "engage_iran"}, replicates=150, seed=4
     )
     d = res.differences.dropna(subset=["difference"])
     assert np.allclose(d.whatif - d.baseline, d.difference)  # also for months of an event

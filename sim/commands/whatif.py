@@ -95,7 +95,9 @@ def whatif(args: argparse.Namespace) -> int:
     from sim.scenario import load
 
     # two arms of replicates x months are held at once
-    check_run_size(2 * args.replicates, args.months or load(args.scenario).months)
+    sc = load(args.scenario)
+    check_run_size(2 * args.replicates, args.months or sc.months)
+    wi.month_of(sc, args.at)  # a bad --at is named before anything else is asked of the user
     changes = _pairs(args.set_, "--set", "actors.united_states.actions.engage_iran.bias=1")
     impose = _pairs(args.impose, "--impose", "united_states=isolate_iran")
     if not (changes or impose or args.event):

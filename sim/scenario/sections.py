@@ -179,7 +179,12 @@ def outcomes(
         fields.update(kind.declare(c, o, f, actions))
         held = fields.get("months")
         if isinstance(held, int) and not isinstance(held, bool) and held > horizon:
-            c.fail(f, f"months = {held} is longer than the scenario's {horizon} months")
+            c.fail(
+                f"{f}.months",
+                "out of range",
+                found=held,
+                allowed=f"1 to {horizon} (the scenario's months: a longer one can never hold)",
+            )
         out.append(OutcomeSpec(id=oid, kind=kind.name, fields=fields))
     return tuple(out)
 
