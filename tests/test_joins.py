@@ -25,7 +25,7 @@ def test_trajectories_carry_scenario_seed_and_units_listed_in_outcomes_json(tmp_
     for name in schema.names:
         meta = schema.field(name).metadata
         assert meta and meta[b"unit"], f"{name} has no unit"
-    assert schema.field("hedging").metadata[b"unit"] == b"index in [-2, 2]"
+    assert schema.field("hedging_index").metadata[b"unit"] == b"index in [-2, 2]"
     assert schema.field("alignment__iran__russia").metadata[b"unit"] == b"index in [-1, 1]"
     listed = json.loads((out / "outcomes.json").read_text())["trajectories"]
     assert [c["name"] for c in listed] == schema.names

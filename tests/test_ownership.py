@@ -62,8 +62,8 @@ def test_a_results_directory_lists_what_the_tool_wrote(tmp_path, capsys):
     out = tmp_path / "r"
     assert cmd([*RUN, "--out", out], capsys)[0] == 0
     manifest = json.loads((out / results.MANIFEST).read_text())
-    assert manifest["files"] == ["metadata.json", "outcomes.json", "runs.parquet",
-                                 "trajectories.parquet"]  # fmt: skip
+    assert manifest["files"] == ["metadata.json", "outcomes.json", "parameter_spread.json",
+                                 "runs.parquet", "trajectories.parquet"]  # fmt: skip
     assert (out / results.MARKER).is_file() and results.foreign(out) is None
 
 
@@ -133,7 +133,8 @@ def test_a_colliding_output_is_refused_before_any_work(tmp_path, capsys, monkeyp
 def test_file_outputs_refuse_an_existing_file_without_force(tmp_path, capsys):
     csv = tmp_path / "d.csv"
     csv.write_text("mine")
-    args = ["whatif", BASELINE, "--at", "3", "-n", "2", "--months", "4", "--csv", csv]
+    change = ["--set", "actors.united_states.actions.engage_iran.bias=1"]
+    args = ["whatif", BASELINE, "--at", "3", "-n", "2", "--months", "4", *change, "--csv", csv]
     code, err = cmd(args, capsys)
     assert code == 2 and "already exists" in err and "--csv" in err
     assert csv.read_text() == "mine"

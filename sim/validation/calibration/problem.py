@@ -146,14 +146,15 @@ def build(
     decl = ms.load_declaration(scenario_path, scenario.actor_ids)
     source = data_sources.get(decl)
     data = source.load(data_until, data_path or decl.data_path())
-    if data_until > data.years[-1]:
+    years = getattr(data, "years", None)  # a data source's sessions, where it has them
+    if years is not None and len(years) and data_until > years[-1]:
         # a cutoff after the data's end claims a calibration on years nobody observed
         raise SimInputError(
             "after the last session in the data",
             file=data.source,
             field="--until",
             found=data_until,
-            allowed=f"a year from {decl.anchor[1] + 1} to {data.years[-1]}",
+            allowed=f"a year from {decl.anchor[1] + 1} to {years[-1]}",
         )
     obs = source.observe(decl, data, scenario.start, months=None)
     months = ms.months_needed(decl, obs.years, scenario.start)
