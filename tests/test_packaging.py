@@ -194,7 +194,7 @@ def _run(installed, *args: str) -> subprocess.CompletedProcess:
     python, work, env = installed
     # The first run in a fresh install compiles the numba kernel: minutes on a loaded machine.
     return subprocess.run(
-        [str(python), *args], cwd=work, env=env, capture_output=True, text=True, timeout=600
+        [str(python), *args], cwd=work, env=env, capture_output=True, text=True, timeout=900
     )
 
 
@@ -330,7 +330,7 @@ def test_sim_run_needs_nothing_from_the_extras(tmp_path):
         [sys.executable, "-c", BLOCKER, ",".join(sorted(blocked)), *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # may compile the kernel (a minute or more of CPU on a cold cache)
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
