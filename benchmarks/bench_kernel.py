@@ -209,36 +209,13 @@ def sweep(points: int, replicates: int, workers: int) -> tuple[float, float, flo
 
 
 def _watch(cmd: list[str]) -> tuple[float, float, float]:
-    """Run ``cmd``, polling its process tree (workers included) for each process's peak
-    resident memory (VmHWM) and CPU time.
+    """Run ``cmd``, polling its process tree (workers included): wall seconds, the largest
+    peak resident memory of any process (MiB) and CPU seconds of all (`bench_scale.watch`).
     """
-    import psutil
+    from bench_scale import watch
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    root = psutil.Process(proc.pid)
-    peak: dict[int, float] = {}
-    cpu: dict[int, float] = {}
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            break
-        for p in tree:
-            try:
-                status = Path(f"/proc/{p.pid}/status").read_text()
-                hwm = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM"))
-                times = p.cpu_times()
-            except (OSError, StopIteration, psutil.Error):
-                continue
-            peak[p.pid] = max(peak.get(p.pid, 0), hwm / 1024)
-            cpu[p.pid] = times.user + times.system
-        time.sleep(0.2)
-    wall = time.perf_counter() - t0
-    if proc.wait() != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed")
-    return wall, max(peak.values(), default=0.0), sum(cpu.values())
+    m = watch(cmd)
+    return m["wall"], m["peak"], m["cpu"]
 
 
 def agreement(replicates: int = 8334) -> None:
