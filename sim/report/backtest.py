@@ -8,7 +8,6 @@ The figures take those tables and an optional ``ax`` and return the axes.
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
@@ -176,11 +175,7 @@ def section_html(path: Path, meta: dict) -> str:
         event_table_html(table),
     ]
     for stem, ax in figure_set(table):
-        data = base64.b64encode(figures.png_bytes(ax, caption)).decode("ascii")
-        body.append(
-            f"<figure id='{stem}'><img alt='{stem}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+        body.append(figures.figure_html(stem, ax, caption))
     return "\n".join(body)
 
 

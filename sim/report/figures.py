@@ -104,6 +104,18 @@ def png_bytes(ax, caption: str = "") -> bytes:
     return buf.getvalue()
 
 
+def figure_html(stem: str, ax, caption: str) -> str:
+    """A report ``<figure>``: the axes as an inline PNG, with the caption under it."""
+    import base64
+    import html
+
+    data = base64.b64encode(png_bytes(ax, caption)).decode("ascii")
+    return (
+        f"<figure id='{stem}'><img alt='{stem}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Comparisons of scenarios (one entry per scenario, overlaid)
 

@@ -9,7 +9,6 @@ figures take those tables and an optional ``ax`` and return the axes.
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
@@ -121,11 +120,7 @@ def section_html(path: Path, meta: dict) -> str:
         table_html(summary, paired),
     ]
     for stem, ax in figure_set(path):
-        data = base64.b64encode(figures.png_bytes(ax, caption)).decode("ascii")
-        body.append(
-            f"<figure id='{stem}'><img alt='{stem}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
+        body.append(figures.figure_html(stem, ax, caption))
     return "\n".join(body)
 
 

@@ -125,12 +125,7 @@ class Balance(BaseKind):
         f, i = spec.fields, spec.id
         who = ctx.label(f["actor"])
         note = f"{who} ends within the band of {f['band']:g}"
-        check = self.threshold_check(spec, h.runs, h.series)
-        if check is not None and check.decided:
-            note = f"{check.note()}; {note}"
-            h.share(f"P({f['label']})", i, note, i, "p", flag="not informative")
-        else:
-            h.share(f"P({f['label']})", i, note, i, "p")
+        self.share_row(spec, h, f"P({f['label']})", note)
         h.median(
             f"median final {i} index",
             f"{i}_final",

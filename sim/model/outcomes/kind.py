@@ -250,6 +250,17 @@ class BaseKind:
         """The columns it declares (every kind gives its own)."""
         raise NotImplementedError
 
+    def share_row(self, spec: OutcomeSpec, h: Headlines, label: str, note: str) -> None:
+        """The outcome's share of runs as a headline row, flagged "not informative" (and the
+        note says why) when its threshold, not the model, decides it (`threshold_check`).
+        """
+        check = self.threshold_check(spec, h.runs, h.series)
+        if check is not None and check.decided:
+            note = f"{check.note()}; {note}"
+            h.share(label, spec.id, note, spec.id, "p", flag="not informative")
+        else:
+            h.share(label, spec.id, note, spec.id, "p")
+
     def headlines(self, spec: OutcomeSpec, h: Headlines, ctx: Context) -> None:
         """Add its rows to the summary (every kind gives its own)."""
         raise NotImplementedError

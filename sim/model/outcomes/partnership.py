@@ -141,12 +141,7 @@ class Partnership(BaseKind):
         f, i = spec.fields, spec.id
         a, b = (ctx.label(x) for x in f["actors"])
         note = f"{a}-{b} above {f['threshold']:g} for {f['months']} months"
-        check = self.threshold_check(spec, h.runs, h.series)
-        if check is not None and check.decided:
-            note = f"{check.note()}; {note}"
-            h.share(f"P({f['label']})", i, note, i, "p", flag="not informative")
-        else:
-            h.share(f"P({f['label']})", i, note, i, "p")
+        self.share_row(spec, h, f"P({f['label']})", note)
         h.median(
             f"median month of {i}",
             f"{i}_month",

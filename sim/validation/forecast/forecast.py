@@ -274,7 +274,8 @@ def answer(qs: QuestionSet, posterior: str | Path | None = None) -> dict[str, An
     answers = []
     for q in qs.questions:
         if q.distance is not None:
-            answers.append(_measured_answer(q, model, measured_values[q.id], ens.weights))
+            months = list(distances.session_months(q.distance, model))
+            answers.append(_measured_answer(q, months, measured_values[q.id], ens.weights))
             continue
         v = values(q.observable, ens.traj, ens.params)
         item = {
@@ -360,21 +361,8 @@ def core_answer(qs: QuestionSet) -> dict[str, Any]:
         if drift is not None:
             v = v + drift(pair, d.year)
         first, last = decl.session_months
-        answers.append(
-            {
-                "id": q.id,
-                "label": d.label,
-                "kind": q.kind,
-                "window": list(d.window),
-                "definition": d.definition,
-                "resolution": q.resolution,
-                "note": q.note,
-                "pair": list(d.pair),
-                "year": d.year,
-                "session_months": [f"{d.year:04d}-{first:02d}", f"{d.year:04d}-{last:02d}"],
-                **_numeric(v, np.full(len(v), 1.0 / len(v))),
-            }
-        )
+        months = [f"{d.year:04d}-{first:02d}", f"{d.year:04d}-{last:02d}"]
+        answers.append(_measured_answer(q, months, v, np.full(len(v), 1.0 / len(v))))
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -458,8 +446,9 @@ def _numeric(v: np.ndarray, weights: np.ndarray) -> dict[str, Any]:
 
 
 def _measured_answer(
-    q: Question, model: distances.Model, v: np.ndarray, weights: np.ndarray
+    q: Question, session_months: list[str], v: np.ndarray, weights: np.ndarray
 ) -> dict[str, Any]:
+    """A measured question's answer: what it asks, the sessions it reads, its numbers."""
     d = q.distance
     return {
         "id": q.id,
@@ -471,7 +460,7 @@ def _measured_answer(
         "note": q.note,
         "pair": list(d.pair),
         "year": d.year,
-        "session_months": list(distances.session_months(d, model)),
+        "session_months": session_months,
         **_numeric(v, weights),
     }
 
